@@ -1,0 +1,186 @@
+#pragma once
+// Convolution and transposed convolution on the CPU: im2col + Eigen GEMM, one image at a time.
+// With several images and several threads, images run in parallel (each thread its own patch
+// buffer and gradient partials, summed at the end); with one image Eigen's GEMM uses the threads.
+#include <algorithm>
+
+#include "../../core/conv_geometry.hpp"
+#include "../../core/tensor.hpp"
+#include "cpu.hpp"
+#include "gemm.hpp"
+#include "im2col.hpp"
+
+namespace chroma::kernels {
+namespace cpu_detail {
+
+/// Runs body(n, slot) for every image n; slot in [0, slots) names the thread's scratch space.
+template <class F>
+void for_each_image(index_t images, int slots, F&& body) {
+#if defined(_OPENMP)
+    if (slots > 1) {
+#pragma omp parallel num_threads(slots)
+        {
+            const int slot = omp_get_thread_num();
+#pragma omp for schedule(static)
+            for (index_t n = 0; n < images; ++n) body(n, slot);
+        }
+        return;
+    }
+#endif
+    for (index_t n = 0; n < images; ++n) body(n, 0);
+}
+
+inline int image_slots(index_t images) {
+    return static_cast<int>(std::min<index_t>(images, std::max(1, cpu::threads())));
+}
+
+template <class T>
+using column = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>;
+
+}  // namespace cpu_detail
+
+/// y = conv(x, weight) + bias. y must already have the output shape; bias may be null.
+template <class T>
+void conv2d_forward(const ConvGeometry& g, const Tensor<T, cpu>& x, const Tensor<T, cpu>& weight,
+                    const Tensor<T, cpu>* bias, Tensor<T, cpu>& y, Tensor<T, cpu>& workspace) {
+    using namespace cpu_detail;
+    const index_t images = x.shape().n;
+    const int slots = image_slots(images);
+    const index_t col_size = g.is_pointwise() ? 0 : g.patch() * g.out_plane();
+    workspace.resize(Shape{.n = 1, .c = 1, .h = 1, .w = slots * col_size});
+    const auto W = view(weight.data(), g.out_channels, g.patch());
+
+    for_each_image(images, slots, [&](index_t n, int slot) {
+        const T* image = x.data() + n * g.in_channels * g.in_plane();
+        const T* patches = image;
+        if (!g.is_pointwise()) {
+            T* col = workspace.data() + slot * col_size;
+            im2col(g, image, col);
+            patches = col;
+        }
+        auto Y = view(y.data() + n * g.out_channels * g.out_plane(), g.out_channels, g.out_plane());
+        Y.noalias() = W * view(patches, g.patch(), g.out_plane());
+        if (bias) Y.colwise() += column<T>(bias->data(), g.out_channels);
+    });
+}
+
+/// Accumulates dweight (and dbias) and, when dx is not null, writes dx = conv^T(dy).
+template <class T>
+void conv2d_backward(const ConvGeometry& g, const Tensor<T, cpu>& x, const Tensor<T, cpu>& weight,
+                     const Tensor<T, cpu>& dy, Tensor<T, cpu>* dx, Tensor<T, cpu>& dweight, Tensor<T, cpu>* dbias,
+                     Tensor<T, cpu>& workspace) {
+    using namespace cpu_detail;
+    const index_t images = x.shape().n;
+    const int slots = image_slots(images);
+    const index_t col_size = g.is_pointwise() ? 0 : g.patch() * g.out_plane();
+    const index_t w_size = g.out_channels * g.patch();
+    // Per slot: patches, patch gradients, a weight-gradient partial and a bias-gradient partial.
+    const index_t slot_size = 2 * col_size + w_size + g.out_channels;
+    workspace.resize(Shape{.n = 1, .c = 1, .h = 1, .w = slots * slot_size});
+    std::fill_n(workspace.data(), workspace.size(), T(0));
+    const auto W = view(weight.data(), g.out_channels, g.patch());
+
+    for_each_image(images, slots, [&](index_t n, int slot) {
+        T* scratch = workspace.data() + slot * slot_size;
+        T* col = scratch;
+        T* dcol = scratch + col_size;
+        T* dw_part = scratch + 2 * col_size;
+        T* db_part = dw_part + w_size;
+        const T* image = x.data() + n * g.in_channels * g.in_plane();
+        const T* patches = image;
+        if (!g.is_pointwise()) {
+            im2col(g, image, col);
+            patches = col;
+        }
+        const auto dY = view(dy.data() + n * g.out_channels * g.out_plane(), g.out_channels, g.out_plane());
+        view(dw_part, g.out_channels, g.patch()).noalias() += dY * view(patches, g.patch(), g.out_plane()).transpose();
+        Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, 1>>(db_part, g.out_channels) += dY.rowwise().sum();
+        if (!dx) return;
+        T* dimage = dx->data() + n * g.in_channels * g.in_plane();
+        if (g.is_pointwise()) {
+            view(dimage, g.patch(), g.out_plane()).noalias() = W.transpose() * dY;
+        } else {
+            view(dcol, g.patch(), g.out_plane()).noalias() = W.transpose() * dY;
+            std::fill_n(dimage, g.in_channels * g.in_plane(), T(0));
+            col2im(g, dcol, dimage);
+        }
+    });
+    for (int slot = 0; slot < slots; ++slot) {
+        const T* dw_part = workspace.data() + slot * slot_size + 2 * col_size;
+        for (index_t i = 0; i < w_size; ++i) dweight.data()[i] += dw_part[i];
+        if (dbias)
+            for (index_t i = 0; i < g.out_channels; ++i) dbias->data()[i] += dw_part[w_size + i];
+    }
+}
+
+// A transposed convolution is the data-gradient of the convolution described by `g`:
+// its input has g.out_channels channels of g.out_h x g.out_w and its output g.in_channels
+// channels of g.in_h x g.in_w. The weight is PyTorch's [in, out, k, k] = [g.out_channels, patch].
+
+/// y = conv_transpose(x, weight) + bias; y must already have the output shape.
+template <class T>
+void conv_transpose2d_forward(const ConvGeometry& g, const Tensor<T, cpu>& x, const Tensor<T, cpu>& weight,
+                              const Tensor<T, cpu>* bias, Tensor<T, cpu>& y, Tensor<T, cpu>& workspace) {
+    using namespace cpu_detail;
+    const index_t images = x.shape().n;
+    const int slots = image_slots(images);
+    const index_t col_size = g.patch() * g.out_plane();
+    workspace.resize(Shape{.n = 1, .c = 1, .h = 1, .w = slots * col_size});
+    const auto W = view(weight.data(), g.out_channels, g.patch());
+
+    for_each_image(images, slots, [&](index_t n, int slot) {
+        const auto X = view(x.data() + n * g.out_channels * g.out_plane(), g.out_channels, g.out_plane());
+        T* image = y.data() + n * g.in_channels * g.in_plane();
+        if (g.is_pointwise()) {
+            view(image, g.patch(), g.out_plane()).noalias() = W.transpose() * X;
+        } else {
+            T* col = workspace.data() + slot * col_size;
+            view(col, g.patch(), g.out_plane()).noalias() = W.transpose() * X;
+            std::fill_n(image, g.in_channels * g.in_plane(), T(0));
+            col2im(g, col, image);
+        }
+        if (bias) view(image, g.in_channels, g.in_plane()).colwise() += column<T>(bias->data(), g.in_channels);
+    });
+}
+
+/// Accumulates dweight (and dbias) and, when dx is not null, writes dx.
+template <class T>
+void conv_transpose2d_backward(const ConvGeometry& g, const Tensor<T, cpu>& x, const Tensor<T, cpu>& weight,
+                               const Tensor<T, cpu>& dy, Tensor<T, cpu>* dx, Tensor<T, cpu>& dweight,
+                               Tensor<T, cpu>* dbias, Tensor<T, cpu>& workspace) {
+    using namespace cpu_detail;
+    const index_t images = x.shape().n;
+    const int slots = image_slots(images);
+    const index_t col_size = g.is_pointwise() ? 0 : g.patch() * g.out_plane();
+    const index_t w_size = g.out_channels * g.patch();
+    const index_t slot_size = col_size + w_size + g.in_channels;
+    workspace.resize(Shape{.n = 1, .c = 1, .h = 1, .w = slots * slot_size});
+    std::fill_n(workspace.data(), workspace.size(), T(0));
+    const auto W = view(weight.data(), g.out_channels, g.patch());
+
+    for_each_image(images, slots, [&](index_t n, int slot) {
+        T* scratch = workspace.data() + slot * slot_size;
+        T* dw_part = scratch + col_size;
+        T* db_part = dw_part + w_size;
+        const T* dimage = dy.data() + n * g.in_channels * g.in_plane();
+        const T* patches = dimage;
+        if (!g.is_pointwise()) {
+            im2col(g, dimage, scratch);
+            patches = scratch;
+        }
+        const auto P = view(patches, g.patch(), g.out_plane());
+        const auto X = view(x.data() + n * g.out_channels * g.out_plane(), g.out_channels, g.out_plane());
+        view(dw_part, g.out_channels, g.patch()).noalias() += X * P.transpose();
+        Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, 1>>(db_part, g.in_channels) +=
+            view(dimage, g.in_channels, g.in_plane()).rowwise().sum();
+        if (dx) view(dx->data() + n * g.out_channels * g.out_plane(), g.out_channels, g.out_plane()).noalias() = W * P;
+    });
+    for (int slot = 0; slot < slots; ++slot) {
+        const T* dw_part = workspace.data() + slot * slot_size + col_size;
+        for (index_t i = 0; i < w_size; ++i) dweight.data()[i] += dw_part[i];
+        if (dbias)
+            for (index_t i = 0; i < g.in_channels; ++i) dbias->data()[i] += dw_part[w_size + i];
+    }
+}
+
+}  // namespace chroma::kernels

@@ -1,0 +1,21 @@
+#pragma once
+// Chroma: a header-only C++20 neural-network library for automatic image colorization.
+// This umbrella header includes the whole public interface.
+#include "core/error.hpp"
+#include "core/shape.hpp"
+#include "core/tensor.hpp"
+#include "core/parameter.hpp"
+#include "core/random.hpp"
+#include "backend/cpu/cpu.hpp"
+#include "nn/layer.hpp"
+#include "nn/activation.hpp"
+#include "nn/conv2d.hpp"
+#include "nn/conv_transpose2d.hpp"
+#include "nn/identity.hpp"
+#include "nn/merge.hpp"
+#include "nn/named.hpp"
+#include "nn/sequential.hpp"
+#include "nn/skip.hpp"
+#include "nn/model.hpp"
+#include "init/pytorch_default.hpp"
+#include "optim/sgd.hpp"

@@ -1,0 +1,162 @@
+#pragma once
+// Sequential<A, B, C>: layers applied one after another, composed from a flat type list.
+// Adjacent channel counts are checked at compile time; children are named by their index
+// (as torch.nn.Sequential) unless wrapped in Named<"...">.
+#include <array>
+#include <cstddef>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include "layer.hpp"
+#include "named.hpp"
+
+namespace chroma {
+
+/// Instantiated only when a Sequential's channels disagree; the compiler prints its arguments:
+/// the index of the offending layer in the Sequential, the input channels that layer expects,
+/// and the output channels of the layer before it.
+template <int LayerIndex, int LayerExpectsChannels, int PreviousLayerGivesChannels>
+struct channel_mismatch {
+    static_assert(LayerExpectsChannels == PreviousLayerGivesChannels,
+                  "chroma::Sequential: a layer's input channels differ from the previous layer's output channels "
+                  "(read channel_mismatch<layer index, channels it expects, channels the previous layer gives> "
+                  "in the lines above)");
+    static constexpr bool ok = true;
+};
+
+namespace detail {
+
+struct channels_match {
+    static constexpr bool ok = true;
+};
+
+/// The result of walking a chain of channel counts.
+struct channel_chain {
+    int in = any_channels;   // what the chain needs as input
+    int out = any_channels;  // what it gives
+    int bad_index = -1;      // first layer whose input disagrees, or -1
+    int expected = 0, got = 0;
+};
+
+template <std::size_t N>
+constexpr channel_chain walk_channels(const std::array<int, N>& ins, const std::array<int, N>& outs) {
+    channel_chain chain;
+    int current = any_channels;
+    for (std::size_t i = 0; i < N; ++i) {
+        if (ins[i] != any_channels) {
+            if (current == any_channels) {
+                if (chain.in == any_channels && chain.out == any_channels) chain.in = ins[i];
+            } else if (ins[i] != current && chain.bad_index < 0) {
+                chain.bad_index = static_cast<int>(i);
+                chain.expected = ins[i];
+                chain.got = current;
+            }
+            current = ins[i];
+        }
+        if (outs[i] != any_channels) {
+            current = outs[i];
+            chain.out = outs[i];
+        }
+    }
+    chain.out = current;
+    return chain;
+}
+
+template <class... Specs>
+constexpr channel_chain chain_of() {
+    return walk_channels<sizeof...(Specs)>({Specs::in_channels...}, {Specs::out_channels...});
+}
+
+template <class S>
+struct require_layer_spec {
+    static_assert(LayerSpec<S>,
+                  "chroma: this type is not a layer spec. A spec needs static in_channels and out_channels and a "
+                  "member template `template <class T, class B> class layer` meeting chroma::Layer "
+                  "(see docs/extending.md)");
+    static constexpr bool ok = true;
+};
+
+}  // namespace detail
+
+template <class... Specs>
+struct Sequential {
+    static_assert(sizeof...(Specs) > 0, "chroma::Sequential needs at least one layer");
+    static_assert((detail::require_layer_spec<Specs>::ok && ...));
+
+private:
+    static constexpr detail::channel_chain chain_ = detail::chain_of<Specs...>();
+    static_assert(std::conditional_t<chain_.bad_index < 0, detail::channels_match,
+                                     channel_mismatch<chain_.bad_index, chain_.expected, chain_.got>>::ok);
+
+public:
+    static constexpr int in_channels = chain_.in;
+    static constexpr int out_channels = chain_.out;
+    static constexpr std::size_t size = sizeof...(Specs);
+
+    template <class T, Backend B>
+    class layer {
+        using children_type = std::tuple<layer_t<Specs, T, B>...>;
+        using indices = std::make_index_sequence<sizeof...(Specs)>;
+
+        template <std::size_t I>
+        static std::string name_of() {
+            return detail::child_name<std::tuple_element_t<I, std::tuple<Specs...>>>(std::to_string(I));
+        }
+
+    public:
+        static std::string describe() { return "Sequential(" + std::to_string(sizeof...(Specs)) + " layers)"; }
+
+        Shape output_shape(Shape in) const {
+            [&]<std::size_t... I>(std::index_sequence<I...>) {
+                ((in = detail::with_context(name_of<I>(), [&] { return std::get<I>(children_).output_shape(in); })),
+                 ...);
+            }(indices{});
+            return in;
+        }
+
+        const Tensor<T, B>& forward(const Tensor<T, B>& x) {
+            const Tensor<T, B>* current = &x;
+            [&]<std::size_t... I>(std::index_sequence<I...>) {
+                ((current = &detail::with_context(
+                      name_of<I>(), [&]() -> const Tensor<T, B>& { return std::get<I>(children_).forward(*current); })),
+                 ...);
+            }(indices{});
+            return *current;
+        }
+
+        const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
+            const Tensor<T, B>* current = &dy;
+            constexpr std::size_t last = sizeof...(Specs) - 1;
+            [&]<std::size_t... I>(std::index_sequence<I...>) {
+                ((current = &detail::with_context(name_of<last - I>(),
+                                                  [&]() -> const Tensor<T, B>& {
+                                                      return std::get<last - I>(children_).backward(*current);
+                                                  })),
+                 ...);
+            }(indices{});
+            return *current;
+        }
+
+        template <class V>
+        void visit_parameters(V&& visit) {
+            [&]<std::size_t... I>(std::index_sequence<I...>) {
+                (detail::visit_child(std::get<I>(children_), name_of<I>(), visit), ...);
+            }(indices{});
+        }
+
+        void set_training(bool training) {
+            std::apply([&](auto&... child) { (child.set_training(training), ...); }, children_);
+        }
+
+        /// The I-th child's runtime layer (for inspection and tests).
+        template <std::size_t I>
+        auto& child() { return std::get<I>(children_); }
+
+    private:
+        children_type children_;
+    };
+};
+
+}  // namespace chroma

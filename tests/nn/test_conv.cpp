@@ -1,0 +1,93 @@
+// Conv2d and ConvTranspose2d: gradients against finite differences, values against PyTorch,
+// and shape errors.
+#include <catch2/catch.hpp>
+
+#include "support/gradcheck.hpp"
+#include "support/torch_parity.hpp"
+
+using namespace chroma;
+using chroma::testing::check_gradients;
+using chroma::testing::random_tensor;
+
+template <class Spec>
+static void require_gradients_match(Shape input, std::uint64_t seed = 1) {
+    Model<Spec, cpu, double> model(seed);
+    Rng rng(seed);
+    const auto result = check_gradients(model, random_tensor(input, rng), rng);
+    const std::string name = layer_t<Spec, double, cpu>::describe();
+    INFO(name << " worst: " << result.worst);
+    CHECK(result.points > 0);
+    CHECK(result.max_error < 1e-6);
+}
+
+TEST_CASE("Conv2d gradients match finite differences") {
+    require_gradients_match<Conv2d<3, 4, 3, 1, same>>(Shape{.n = 2, .c = 3, .h = 6, .w = 5});
+    require_gradients_match<Conv2d<2, 3, 3, 2, 1>>(Shape{.n = 3, .c = 2, .h = 7, .w = 8});
+    require_gradients_match<Conv2d<2, 2, 3, 1, 2, 2>>(Shape{.n = 1, .c = 2, .h = 7, .w = 7});
+    require_gradients_match<Conv2d<4, 3, 1, 1, 0, 1, false>>(Shape{.n = 2, .c = 4, .h = 3, .w = 4});
+    require_gradients_match<Conv2d<1, 2, 4, 2, 1>>(Shape{.n = 2, .c = 1, .h = 8, .w = 6});
+}
+
+TEST_CASE("ConvTranspose2d gradients match finite differences") {
+    require_gradients_match<ConvTranspose2d<3, 2, 4, 2, 1>>(Shape{.n = 2, .c = 3, .h = 4, .w = 3});
+    require_gradients_match<ConvTranspose2d<2, 3, 3, 2, 1, 1>>(Shape{.n = 2, .c = 2, .h = 3, .w = 4});
+    require_gradients_match<ConvTranspose2d<2, 2, 1>>(Shape{.n = 3, .c = 2, .h = 3, .w = 3});
+    require_gradients_match<ConvTranspose2d<2, 2, 3, 1, 1, 0, 2>>(Shape{.n = 1, .c = 2, .h = 4, .w = 4});
+}
+
+TEST_CASE("Conv2d matches PyTorch") {
+    using chroma::testing::check_against_torch;
+    check_against_torch<Conv2d<3, 4, 3, 1, 1>>("conv2d_3x3_same");
+    check_against_torch<Conv2d<2, 5, 3, 2, 1>>("conv2d_stride2");
+    check_against_torch<Conv2d<3, 2, 3, 1, 2, 2>>("conv2d_dilation2");
+    check_against_torch<Conv2d<4, 3, 1, 1, 0, 1, false>>("conv2d_1x1_nobias");
+    check_against_torch<Conv2d<2, 3, 5>>("conv2d_5x5_valid");
+}
+
+TEST_CASE("ConvTranspose2d matches PyTorch") {
+    using chroma::testing::check_against_torch;
+    check_against_torch<ConvTranspose2d<4, 3, 4, 2, 1>>("conv_transpose2d_4x4_s2");
+    check_against_torch<ConvTranspose2d<3, 2, 3, 2, 1, 1>>("conv_transpose2d_3x3_s2_op1");
+    check_against_torch<ConvTranspose2d<3, 4, 1>>("conv_transpose2d_1x1");
+    check_against_torch<ConvTranspose2d<2, 3, 3, 1, 1, 0, 2>>("conv_transpose2d_dilation2");
+}
+
+TEST_CASE("Conv2d on several threads gives the single-thread result") {
+    Model<Conv2d<3, 8, 3, 1, 1>, cpu, float> model(3);
+    Rng rng(5);
+    Tensor<float> x(Shape{.n = 5, .c = 3, .h = 9, .w = 9});
+    for (index_t i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(rng.uniform(-1, 1));
+    const int threads = cpu::threads();
+    cpu::set_threads(1);
+    const Tensor<float> single = model.forward(x).clone();
+    cpu::set_threads(std::max(2, threads));
+    const Tensor<float>& multi = model.forward(x);
+    cpu::set_threads(threads);
+    for (index_t i = 0; i < single.size(); ++i) REQUIRE(multi.data()[i] == Approx(single.data()[i]).margin(1e-6));
+}
+
+TEST_CASE("Conv2d reports wrong channels and too-small inputs with the layer and the shape") {
+    Model<Conv2d<3, 4, 3>, cpu, float> model;
+    Tensor<float> wrong_channels(Shape{.n = 1, .c = 2, .h = 8, .w = 8});
+    CHECK_THROWS_WITH(model.forward(wrong_channels),
+                      Catch::Contains("Conv2d(3->4") && Catch::Contains("expects 3 input channels") &&
+                          Catch::Contains("[N=1, C=2, H=8, W=8]"));
+    Tensor<float> too_small(Shape{.n = 1, .c = 3, .h = 2, .w = 8});
+    CHECK_THROWS_AS(model.forward(too_small), shape_error);
+    CHECK_THROWS_WITH(model.forward(too_small), Catch::Contains("[N=1, C=3, H=2, W=8]"));
+}
+
+TEST_CASE("Conv2d output sizes follow PyTorch's formula") {
+    const layer_t<Conv2d<1, 1, 3, 2, 1>, float, cpu> strided;
+    const layer_t<Conv2d<1, 1, 3, 1, 2, 2>, float, cpu> dilated;
+    const layer_t<ConvTranspose2d<1, 1, 4, 2, 1>, float, cpu> transposed;
+    CHECK(strided.output_shape({1, 1, 7, 8}) == Shape{1, 1, 4, 4});
+    CHECK(dilated.output_shape({1, 1, 7, 8}) == Shape{1, 1, 7, 8});
+    CHECK(transposed.output_shape({1, 1, 16, 9}) == Shape{1, 1, 32, 18});
+}
+
+TEST_CASE("backward before forward is a clear error") {
+    Model<Conv2d<1, 1, 3>, cpu, float> model;
+    Tensor<float> dy(Shape{.n = 1, .c = 1, .h = 3, .w = 3});
+    CHECK_THROWS_WITH(model.backward(dy), Catch::Contains("backward() called before forward()"));
+}
