@@ -19,3 +19,4 @@
 #include "nn/model.hpp"
 #include "init/pytorch_default.hpp"
 #include "optim/sgd.hpp"
+#include "testing/gradient_check.hpp"
