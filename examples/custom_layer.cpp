@@ -133,7 +133,7 @@ int main() {
                 target(n, 1, h, w) = v > 0 ? -0.25f : 0.25f;
             }
     Tensor<float> grad(target.shape());
-    const optim::Sgd sgd(0.1);
+    optim::Sgd sgd(0.1);
     double first = 0, loss = 0;
     for (int step = 0; step <= 300; ++step) {
         model.zero_grad();

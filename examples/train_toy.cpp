@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
     }
 
     Tensor<float> grad(target.shape());
-    const optim::Sgd sgd(0.3);
+    optim::Sgd sgd(0.3);
     double first = 0, loss = 0;
     const auto start = std::chrono::steady_clock::now();
     for (int step = 0; step <= steps; ++step) {

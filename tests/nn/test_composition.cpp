@@ -115,7 +115,7 @@ TEST_CASE("a toy U-Net fits a fixed batch: the loss falls at least tenfold") {
         }
         return loss / y.size();
     };
-    const optim::Sgd sgd(0.2);
+    optim::Sgd sgd(0.2);
     const double first = mse_step();
     double last = first;
     for (int step = 0; step < 400; ++step) {

@@ -1,28 +1,59 @@
 #pragma once
-// Plain stochastic gradient descent: value -= learning_rate * grad, for every trainable parameter.
+// Stochastic gradient descent with optional momentum, dampening, Nesterov momentum and L2
+// weight decay, as torch.optim.SGD.
 #include <string_view>
 
-#include "../backend/cpu/elementwise.hpp"
+#include "../backend/cpu/optimizer.hpp"
 #include "../core/parameter.hpp"
+#include "optimizer_state.hpp"
 
 namespace chroma::optim {
 
+struct SgdOptions {
+    double learning_rate = 0.01;
+    double momentum = 0.0;
+    double dampening = 0.0;
+    bool nesterov = false;
+    double weight_decay = 0.0;  // L2: added to the gradient as weight_decay * value
+};
+
+template <class T = float, Backend B = cpu>
 class Sgd {
 public:
-    explicit Sgd(double learning_rate) : learning_rate_(learning_rate) {}
-
-    template <class Net>
-    void step(Net& net) const {
-        net.visit_parameters([&](std::string_view, auto& p) {
-            using T = typename std::remove_reference_t<decltype(p.value)>::value_type;
-            if (p.trainable()) kernels::axpy(static_cast<T>(-learning_rate_), p.grad, p.value);
-        });
+    explicit Sgd(double learning_rate) : Sgd(SgdOptions{.learning_rate = learning_rate}) {}
+    explicit Sgd(const SgdOptions& options) : options_(options) {
+        if (options.learning_rate < 0 || options.momentum < 0 || options.weight_decay < 0)
+            throw usage_error("Sgd: learning rate, momentum and weight decay must be >= 0");
+        if (options.nesterov && (options.momentum <= 0 || options.dampening != 0))
+            throw usage_error("Sgd: Nesterov momentum needs momentum > 0 and zero dampening");
     }
 
-    double learning_rate() const { return learning_rate_; }
+    /// Updates every trainable parameter of `net` from its gradient.
+    template <class Net>
+    void step(Net& net) {
+        const bool momentum = options_.momentum != 0.0;
+        const sgd_rule rule{options_.learning_rate, options_.momentum, options_.dampening, options_.weight_decay,
+                            options_.nesterov, steps_ == 0};
+        state_.for_each(net, momentum ? 1 : 0, [&](Parameter<T, B>& p, std::vector<Tensor<T, B>>& buffers) {
+            kernels::sgd_update(rule, p.value, p.grad, momentum ? &buffers[0] : nullptr);
+        });
+        ++steps_;
+    }
+
+    double learning_rate() const { return options_.learning_rate; }
+    void set_learning_rate(double rate) { options_.learning_rate = rate; }
+    long long steps() const { return steps_; }
+    const SgdOptions& options() const { return options_; }
+
+    template <class V>
+    void visit_state(V&& visit) {
+        state_.visit({"momentum_buffer"}, visit);
+    }
 
 private:
-    double learning_rate_;
+    SgdOptions options_;
+    parameter_state<T, B> state_;
+    long long steps_ = 0;
 };
 
 }  // namespace chroma::optim
