@@ -6,6 +6,9 @@
 #include <cstdint>
 #include <numbers>
 #include <random>
+#include <sstream>
+#include <stdexcept>
+#include <string>
 
 namespace chroma {
 
@@ -24,6 +27,20 @@ public:
         return mean + stddev * std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
     }
     std::uint64_t next() { return engine_(); }
+
+    /// The generator's full state as text, so a checkpoint can resume the exact sequence.
+    std::string state() const {
+        std::ostringstream out;
+        out << engine_;
+        return out.str();
+    }
+    void set_state(const std::string& text) {
+        std::istringstream in(text);
+        std::mt19937_64 restored;
+        in >> restored;
+        if (!in) throw std::invalid_argument("Rng::set_state: not a generator state");
+        engine_ = restored;
+    }
 
 private:
     std::mt19937_64 engine_;

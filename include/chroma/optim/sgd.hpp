@@ -43,6 +43,14 @@ public:
     double learning_rate() const { return options_.learning_rate; }
     void set_learning_rate(double rate) { options_.learning_rate = rate; }
     long long steps() const { return steps_; }
+    /// Restores the step count (from a checkpoint).
+    void set_steps(long long steps) { steps_ = steps; }
+    /// Creates the zeroed state for `net` now rather than at the first step, so that a checkpoint
+    /// can be loaded into it.
+    template <class Net>
+    void attach(Net& net) {
+        state_.for_each(net, options_.momentum != 0.0 ? 1 : 0, [](auto&, auto&) {});
+    }
     const SgdOptions& options() const { return options_; }
 
     template <class V>
