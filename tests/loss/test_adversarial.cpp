@@ -6,7 +6,7 @@
 #include <chroma/loss/adversarial.hpp>
 #include <chroma/loss/clip_weights.hpp>
 #include <chroma/loss/generator_objective.hpp>
-#include <chroma/loss/gradient_check.hpp>
+#include <chroma/testing/gradient_check.hpp>
 #include <chroma/loss/reconstruction_energy.hpp>
 #include <chroma/nn/conv2d.hpp>
 #include <chroma/nn/model.hpp>
@@ -47,7 +47,7 @@ void check_generator(const Objective& objective, const Fixture& f, const std::st
     CHECK(max_relative_error(grad, f["g." + name + ".grad"].tensor()) < 1e-12);
 }
 
-void require_small(const loss::GradientCheck& check, const std::string& what) {
+void require_small(const testing::GradcheckResult& check, const std::string& what) {
     INFO(what << ": " << check.describe());
     CHECK(check.points > 0);
     CHECK(check.max_error < 1e-8);
@@ -64,10 +64,10 @@ void check_finite_differences(const Objective& objective, double low = -3.0, dou
     Tensor<double> grad_real, grad_fake, grad;
     objective.discriminator_forward_backward(real, fake, grad_real, grad_fake);
     const auto d_value = [&] { return objective.discriminator_value(real, fake); };
-    require_small(loss::check_gradient(real, grad_real, d_value), Objective::describe() + " D, real");
-    require_small(loss::check_gradient(fake, grad_fake, d_value), Objective::describe() + " D, fake");
+    require_small(testing::check_gradient(real, grad_real, d_value), Objective::describe() + " D, real");
+    require_small(testing::check_gradient(fake, grad_fake, d_value), Objective::describe() + " D, fake");
     objective.generator_forward_backward(fake, grad);
-    require_small(loss::check_gradient(fake, grad, [&] { return objective.generator_value(fake); }),
+    require_small(testing::check_gradient(fake, grad, [&] { return objective.generator_value(fake); }),
                   Objective::describe() + " G");
 }
 
@@ -151,8 +151,8 @@ TEST_CASE("seed 004's generator objective matches PyTorch and finite differences
     CHECK(terms.l2 == Approx(loss::MSELoss{}.value(prediction, target)).epsilon(1e-14));
 
     const auto objective_value = [&] { return objective.value(fake, prediction, target); };
-    require_small(loss::check_gradient(fake, grad_scores, objective_value), "objective w.r.t. the scores");
-    require_small(loss::check_gradient(prediction, grad_prediction, objective_value),
+    require_small(testing::check_gradient(fake, grad_scores, objective_value), "objective w.r.t. the scores");
+    require_small(testing::check_gradient(prediction, grad_prediction, objective_value),
                   "objective w.r.t. the prediction");
     CHECK(objective.describe() == "GeneratorObjective<NonSaturatingGan>");
 }
@@ -179,8 +179,8 @@ TEST_CASE("EBGAN's reconstruction energy matches PyTorch and finite differences"
         loss::reconstruction_energy(image, reconstruction, scratch);
         return ebgan.discriminator_value(real_energy, scratch);
     };
-    require_small(loss::check_gradient(reconstruction, grad_reconstruction, value), "energy w.r.t. reconstruction");
-    require_small(loss::check_gradient(image, grad_image, value), "energy w.r.t. the input");
+    require_small(testing::check_gradient(reconstruction, grad_reconstruction, value), "energy w.r.t. reconstruction");
+    require_small(testing::check_gradient(image, grad_image, value), "energy w.r.t. the input");
 }
 
 TEST_CASE("clip_weights clamps trainable parameters and leaves statistics alone") {

@@ -5,7 +5,7 @@
 #include <chroma/loss/classification_objective.hpp>
 #include <chroma/loss/cross_entropy.hpp>
 #include <chroma/loss/distribution.hpp>
-#include <chroma/loss/gradient_check.hpp>
+#include <chroma/testing/gradient_check.hpp>
 
 #include <cmath>
 #include <limits>
@@ -34,7 +34,7 @@ Tensor<double> soft_target(Shape shape, Rng& rng, double total = 1.0) {
     return t;
 }
 
-void require_small(const loss::GradientCheck& check, const std::string& what) {
+void require_small(const testing::GradcheckResult& check, const std::string& what) {
     INFO(what << ": " << check.describe());
     CHECK(check.points > 0);
     CHECK(check.max_error < 1e-8);
@@ -103,23 +103,23 @@ TEST_CASE("classification gradients match finite differences") {
 
     const loss::RebalancedCrossEntropy rebalanced(weights);
     rebalanced.forward_backward(logits, target, grad);
-    require_small(loss::check_gradient(logits, grad, [&] { return rebalanced.value(logits, target); }),
+    require_small(testing::check_gradient(logits, grad, [&] { return rebalanced.value(logits, target); }),
                   "rebalanced cross-entropy");
 
     // Targets that do not sum to 1: the gradient is softmax * sum(target) - target, exactly.
     const Tensor<double> unnormalised = soft_target(shape, rng, 2.5);
     loss::RebalancedCrossEntropy{}.forward_backward(logits, unnormalised, grad);
     require_small(
-        loss::check_gradient(logits, grad, [&] { return loss::RebalancedCrossEntropy{}.value(logits, unnormalised); }),
+        testing::check_gradient(logits, grad, [&] { return loss::RebalancedCrossEntropy{}.value(logits, unnormalised); }),
         "cross-entropy with unnormalised targets");
 
     const loss::DistributionLoss distribution(prior);
     distribution.forward_backward(logits, grad);
-    require_small(loss::check_gradient(logits, grad, [&] { return distribution.value(logits); }), "distribution loss");
+    require_small(testing::check_gradient(logits, grad, [&] { return distribution.value(logits); }), "distribution loss");
 
     const loss::ClassificationObjective objective(weights, prior, 0.3);
     objective.forward_backward(logits, target, grad);
-    require_small(loss::check_gradient(logits, grad, [&] { return objective.value(logits, target); }),
+    require_small(testing::check_gradient(logits, grad, [&] { return objective.value(logits, target); }),
                   "classification objective");
 }
 

@@ -3,7 +3,7 @@
 // the errors for mismatched shapes.
 #include <catch2/catch.hpp>
 
-#include <chroma/loss/gradient_check.hpp>
+#include <chroma/testing/gradient_check.hpp>
 #include <chroma/loss/regression.hpp>
 
 #include "support/fixture.hpp"
@@ -38,7 +38,7 @@ void check_finite_differences(const Loss& loss, double avoid_kink_at = -1.0) {
     }
     Tensor<double> grad;
     loss.forward_backward(prediction, target, grad);
-    const auto check = loss::check_gradient(prediction, grad, [&] { return loss.value(prediction, target); });
+    const auto check = testing::check_gradient(prediction, grad, [&] { return loss.value(prediction, target); });
     INFO(Loss::describe() << ": " << check.describe());
     CHECK(check.points == prediction.size());
     CHECK(check.max_error < 1e-6);

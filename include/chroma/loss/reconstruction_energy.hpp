@@ -11,7 +11,7 @@
 #include "../backend/cpu/parallel.hpp"
 #include "../core/tensor.hpp"
 #include "loss_support.hpp"
-#include "ordered_sum.hpp"
+#include "../backend/cpu/ordered_sum.hpp"
 
 namespace chroma::kernels {
 

@@ -7,7 +7,7 @@
 
 #include "../core/host_device.hpp"
 #include "../core/tensor.hpp"
-#include "ordered_sum.hpp"
+#include "../backend/cpu/ordered_sum.hpp"
 
 namespace chroma::loss::terms {
 

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "../core/tensor.hpp"
-#include "../loss/ordered_sum.hpp"
+#include "../backend/cpu/ordered_sum.hpp"
 #include "metric_support.hpp"
 
 namespace chroma::kernels {

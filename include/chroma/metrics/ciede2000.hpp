@@ -10,7 +10,7 @@
 
 #include "../core/host_device.hpp"
 #include "../core/tensor.hpp"
-#include "../loss/ordered_sum.hpp"
+#include "../backend/cpu/ordered_sum.hpp"
 #include "metric_support.hpp"
 
 namespace chroma::metrics {

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,18 +39,51 @@ inline double dot(const Tensor<double>& a, const Tensor<double>& b) {
 
 struct GradcheckOptions {
     double step = 1e-6;        // finite-difference step
-    double tolerance = 1e-6;   // on |analytic - numeric| / max(1, |numeric|)
     index_t max_points = 256;  // elements checked per tensor, evenly spread over it
     // Called before every forward (e.g. to replay the same dropout mask).
     std::function<void()> before_forward = [] {};
 };
 
 struct GradcheckResult {
-    double max_error = 0.0;
-    std::string worst;  // which tensor and element gave max_error
-    index_t points = 0; // how many elements were compared
+    double max_error = 0.0;  // largest |analytic - numeric| / max(1, |numeric|); NaN counts as infinite
+    std::string worst;       // which tensor and element gave max_error
+    index_t points = 0;      // how many elements were compared
+
+    std::string describe() const { return "worst " + worst + " (" + std::to_string(points) + " points)"; }
 };
 
+/// Perturbs elements of `input` (restoring each) and compares (value() at x + step - value() at
+/// x - step) / (2 step) with `analytic`, at up to `max_points` elements spread evenly over the
+/// tensor. `value` takes no arguments and must read `input`. Results are merged into `result`,
+/// so one result can cover several tensors; `label` names this one.
+template <class Value>
+GradcheckResult check_gradient(Tensor<double>& input, const Tensor<double>& analytic, Value&& value,
+                               const std::string& label = "input", double step = 1e-6, index_t max_points = 512,
+                               GradcheckResult result = {}) {
+    require_same_shape(input.shape(), analytic.shape(), "check_gradient: the analytic gradient of " + label);
+    const index_t stride = std::max<index_t>(1, input.size() / std::max<index_t>(1, max_points));
+    for (index_t i = 0; i < input.size(); i += stride) {
+        const double saved = input.data()[i];
+        input.data()[i] = saved + step;
+        const double plus = value();
+        input.data()[i] = saved - step;
+        const double minus = value();
+        input.data()[i] = saved;
+        const double numeric = (plus - minus) / (2 * step);
+        double error = std::abs(analytic.data()[i] - numeric) / std::max(1.0, std::abs(numeric));
+        if (std::isnan(error)) error = std::numeric_limits<double>::infinity();  // NaN is a failure
+        ++result.points;
+        if (error > result.max_error || result.worst.empty()) {
+            result.max_error = std::max(result.max_error, error);
+            result.worst = label + "[" + std::to_string(i) + "]: analytic " + std::to_string(analytic.data()[i]) +
+                           ", numeric " + std::to_string(numeric);
+        }
+    }
+    return result;
+}
+
+/// Checks a layer's backward (input and parameter gradients) against finite differences of
+/// loss(x) = sum(forward(x) * r), r a fixed random tensor.
 template <class L>
 GradcheckResult check_gradients(L& layer, Tensor<double> x, Rng& rng, const GradcheckOptions& options = {}) {
     options.before_forward();
@@ -69,30 +103,12 @@ GradcheckResult check_gradients(L& layer, Tensor<double> x, Rng& rng, const Grad
         options.before_forward();
         return dot(layer.forward(x), r);
     };
-    GradcheckResult result;
-    auto compare = [&](Tensor<double>& values, const Tensor<double>& analytic, const std::string& label) {
-        const index_t stride = std::max<index_t>(1, values.size() / options.max_points);
-        for (index_t i = 0; i < values.size(); i += stride) {
-            const double saved = values.data()[i];
-            values.data()[i] = saved + options.step;
-            const double plus = loss();
-            values.data()[i] = saved - options.step;
-            const double minus = loss();
-            values.data()[i] = saved;
-            const double numeric = (plus - minus) / (2 * options.step);
-            const double error = std::abs(analytic.data()[i] - numeric) / std::max(1.0, std::abs(numeric));
-            ++result.points;
-            if (error > result.max_error) {
-                result.max_error = error;
-                result.worst = label + "[" + std::to_string(i) + "]: analytic " + std::to_string(analytic.data()[i]) +
-                               ", numeric " + std::to_string(numeric);
-            }
-        }
-    };
-    compare(x, dx, "input");
+    GradcheckResult result = check_gradient(x, dx, loss, "input", options.step, options.max_points);
     std::size_t k = 0;
     layer.visit_parameters([&](std::string_view name, Parameter<double>& p) {
-        if (p.trainable()) compare(p.value, param_grads[k++], std::string(name));
+        if (p.trainable())
+            result = check_gradient(p.value, param_grads[k++], loss, std::string(name), options.step,
+                                    options.max_points, result);
     });
     return result;
 }

@@ -4,7 +4,7 @@
 // order. Losses and metrics use it so that a run is reproducible bit for bit on any machine.
 #include <vector>
 
-#include "../backend/cpu/parallel.hpp"
+#include "parallel.hpp"
 
 namespace chroma::kernels::cpu_detail {
 
