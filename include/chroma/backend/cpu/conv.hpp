@@ -30,7 +30,12 @@ void for_each_image(index_t images, int slots, F&& body) {
     for (index_t n = 0; n < images; ++n) body(n, 0);
 }
 
-inline int image_slots(index_t images) {
+/// Below this many multiply-adds a convolution stays on one thread: waking threads would cost
+/// more than they save.
+inline constexpr index_t parallel_conv_work = index_t(1) << 20;
+
+inline int image_slots(index_t images, const ConvGeometry& g) {
+    if (images * g.out_channels * g.patch() * g.out_plane() < parallel_conv_work) return 1;
     return static_cast<int>(std::min<index_t>(images, std::max(1, cpu::threads())));
 }
 
@@ -45,7 +50,7 @@ void conv2d_forward(const ConvGeometry& g, const Tensor<T, cpu>& x, const Tensor
                     const Tensor<T, cpu>* bias, Tensor<T, cpu>& y, Tensor<T, cpu>& workspace) {
     using namespace cpu_detail;
     const index_t images = x.shape().n;
-    const int slots = image_slots(images);
+    const int slots = image_slots(images, g);
     const index_t col_size = g.is_pointwise() ? 0 : g.patch() * g.out_plane();
     workspace.resize(Shape{.n = 1, .c = 1, .h = 1, .w = slots * col_size});
     const auto W = view(weight.data(), g.out_channels, g.patch());
@@ -71,7 +76,7 @@ void conv2d_backward(const ConvGeometry& g, const Tensor<T, cpu>& x, const Tenso
                      Tensor<T, cpu>& workspace) {
     using namespace cpu_detail;
     const index_t images = x.shape().n;
-    const int slots = image_slots(images);
+    const int slots = image_slots(images, g);
     const index_t col_size = g.is_pointwise() ? 0 : g.patch() * g.out_plane();
     const index_t w_size = g.out_channels * g.patch();
     // Per slot: patches, patch gradients, a weight-gradient partial and a bias-gradient partial.
@@ -123,7 +128,7 @@ void conv_transpose2d_forward(const ConvGeometry& g, const Tensor<T, cpu>& x, co
                               const Tensor<T, cpu>* bias, Tensor<T, cpu>& y, Tensor<T, cpu>& workspace) {
     using namespace cpu_detail;
     const index_t images = x.shape().n;
-    const int slots = image_slots(images);
+    const int slots = image_slots(images, g);
     const index_t col_size = g.patch() * g.out_plane();
     workspace.resize(Shape{.n = 1, .c = 1, .h = 1, .w = slots * col_size});
     const auto W = view(weight.data(), g.out_channels, g.patch());
@@ -150,7 +155,7 @@ void conv_transpose2d_backward(const ConvGeometry& g, const Tensor<T, cpu>& x, c
                                Tensor<T, cpu>* dbias, Tensor<T, cpu>& workspace) {
     using namespace cpu_detail;
     const index_t images = x.shape().n;
-    const int slots = image_slots(images);
+    const int slots = image_slots(images, g);
     const index_t col_size = g.is_pointwise() ? 0 : g.patch() * g.out_plane();
     const index_t w_size = g.out_channels * g.patch();
     const index_t slot_size = col_size + w_size + g.in_channels;
