@@ -42,7 +42,7 @@ public:
     Progress(std::string label, long long total, std::string unit = "images", std::FILE* stream = stderr,
              double line_interval = 10.0)
         : label_(std::move(label)), unit_(std::move(unit)), total_(total), stream_(stream),
-          terminal_(is_terminal(stream)), interval_(line_interval), start_(clock::now()), last_(start_) {}
+          terminal_(stream != nullptr && is_terminal(stream)), interval_(line_interval), start_(clock::now()), last_(start_) {}
 
     /// Adds `items` done; `status` is extra text such as "loss 0.0123".
     void advance(long long items, const std::string& status = "") {

@@ -1,0 +1,323 @@
+#pragma once
+// The training loop for any model and task: epochs of batches, validation with every colour
+// metric beside the gray baseline, early stopping, and what a person watching needs: a progress
+// line, a CSV log, a loss-curve PNG and a sample grid per epoch (gray input | prediction | truth).
+//
+// Safety: a checkpoint is written atomically after every epoch (and on Ctrl-C). A NaN or
+// infinite loss stops training with a message and leaves the last good checkpoint untouched.
+// Resuming (options.resume) restores the model, the optimiser, the epoch and the best score
+// from the checkpoint and continues; with the same data order the run is reproduced.
+#include <atomic>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "../color/conversion.hpp"
+#include "../data/image.hpp"
+#include "../draw/grid.hpp"
+#include "../draw/plot.hpp"
+#include "../io/checkpoint.hpp"
+#include "../metrics/colorization_report.hpp"
+#include "../optim/clip.hpp"
+#include "batch.hpp"
+#include "csv_log.hpp"
+#include "progress.hpp"
+
+namespace chroma::train {
+
+struct TrainerOptions {
+    int epochs = 10;
+    std::filesystem::path output = "runs/train";  // checkpoint, log.csv, loss.png, samples_*.png
+    int early_stopping_patience = 0;              // stop after this many epochs without a better validation loss; 0: never
+    double clip_grad_norm = 0.0;                  // 0: no clipping
+    int sample_rows = 4;                          // validation images in each sample grid
+    bool resume = false;                          // continue from output/checkpoint.ckpt
+    bool quiet = false;                           // no progress output
+};
+
+struct EpochRecord {
+    int epoch = 0;
+    double train_loss = 0, validation_loss = 0, learning_rate = 0, seconds = 0;
+    metrics::ColorizationScores model, gray;
+};
+
+enum class stop_reason { finished, early_stopping, non_finite_loss, interrupted };
+
+struct TrainResult {
+    stop_reason reason = stop_reason::finished;
+    std::vector<EpochRecord> epochs;
+    std::string message;
+};
+
+namespace detail {
+inline std::atomic<bool> interrupt_requested{false};
+extern "C" inline void request_interrupt(int) { interrupt_requested.store(true); }
+
+/// Scales the float RGB from color::lab_to_rgb ([0, 1]) to the [0, 255] the RGB metrics take.
+inline void lab_to_rgb255(const Tensor<float>& lab, Tensor<float>& rgb) {
+    const Shape s = lab.shape();
+    Tensor<float> lightness(Shape{.n = s.n, .c = 1, .h = s.h, .w = s.w}), ab(Shape{.n = s.n, .c = 2, .h = s.h, .w = s.w});
+    for (index_t n = 0; n < s.n; ++n) {
+        std::copy_n(lab.data() + n * s.per_sample(), s.plane(), lightness.data() + n * s.plane());
+        std::copy_n(lab.data() + n * s.per_sample() + s.plane(), 2 * s.plane(), ab.data() + n * 2 * s.plane());
+    }
+    color::lab_to_rgb(lightness, ab, rgb);
+    for (index_t i = 0; i < rgb.size(); ++i) rgb.data()[i] *= 255.0f;
+}
+
+/// Running weighted means of the metrics over validation batches.
+struct ScoreMean {
+    double weight = 0;
+    metrics::ColorizationScores sum;
+    void add(const metrics::ColorizationScores& s, double w) {
+        weight += w;
+        sum.psnr_ab += w * s.psnr_ab;
+        sum.auc += w * s.auc;
+        sum.delta_e2000 += w * s.delta_e2000;
+        auto add_optional = [&](std::optional<double>& to, const std::optional<double>& from) {
+            if (from) to = to.value_or(0.0) + w * *from;
+        };
+        add_optional(sum.psnr_rgb, s.psnr_rgb);
+        add_optional(sum.ssim_rgb, s.ssim_rgb);
+        add_optional(sum.colourfulness, s.colourfulness);
+        add_optional(sum.true_colourfulness, s.true_colourfulness);
+    }
+    metrics::ColorizationScores mean() const {
+        metrics::ColorizationScores m = sum;
+        if (weight <= 0) return m;
+        m.psnr_ab /= weight;
+        m.auc /= weight;
+        m.delta_e2000 /= weight;
+        for (auto* o : {&m.psnr_rgb, &m.ssim_rgb, &m.colourfulness, &m.true_colourfulness})
+            if (*o) **o /= weight;
+        return m;
+    }
+};
+
+/// One 8-bit RGB picture of image n of a Lab batch.
+inline Image picture(const Tensor<float>& lightness, const Tensor<float>& ab, index_t n) {
+    const Tensor<float> l = lightness.batch(n), a = ab.batch(n);
+    Image image{.width = static_cast<int>(l.shape().w), .height = static_cast<int>(l.shape().h), .channels = 3, .pixels = {}};
+    image.pixels = color::lab_to_rgb8(l, a);
+    return image;
+}
+}  // namespace detail
+
+template <class Net, class Task, class Optimiser>
+class Trainer {
+public:
+    Trainer(Net& model, Task& task, Optimiser& optimiser, TrainerOptions options)
+        : model_(model), task_(task), optimiser_(optimiser), options_(std::move(options)) {}
+
+    std::filesystem::path checkpoint_path() const { return options_.output / "checkpoint.ckpt"; }
+
+    template <BatchSource Train, BatchSource Validation>
+    TrainResult fit(Train& train, Validation& validation) {
+        std::filesystem::create_directories(options_.output);
+        TrainResult result;
+        int first_epoch = 0;
+        if (options_.resume && std::filesystem::exists(checkpoint_path())) first_epoch = restore();
+        CsvLog log(options_.output / "log.csv", options_.resume && first_epoch > 0);
+        detail::interrupt_requested.store(false);
+        const auto previous_handler = std::signal(SIGINT, detail::request_interrupt);
+
+        for (int epoch = first_epoch; epoch < options_.epochs; ++epoch) {
+            EpochRecord record;
+            record.epoch = epoch + 1;
+            record.learning_rate = optimiser_.learning_rate();
+            const auto outcome = train_epoch(train, epoch, record);
+            if (outcome != stop_reason::finished) {
+                result.reason = outcome;
+                result.message = outcome == stop_reason::interrupted ? interrupted(epoch) : non_finite(epoch);
+                break;
+            }
+            validate(validation, epoch, record);
+            history_.push_back(record);
+            result.epochs.push_back(record);
+            const bool improved = record.validation_loss < best_;
+            if (improved) {
+                best_ = record.validation_loss;
+                bad_epochs_ = 0;
+            } else {
+                ++bad_epochs_;
+            }
+            save(epoch + 1);
+            write_log(log, record);
+            draw_curves();
+            report(record);
+            if (options_.early_stopping_patience > 0 && bad_epochs_ >= options_.early_stopping_patience) {
+                result.reason = stop_reason::early_stopping;
+                result.message = "stopped early: no better validation loss for " + std::to_string(bad_epochs_) + " epochs";
+                break;
+            }
+        }
+        std::signal(SIGINT, previous_handler);
+        if (!result.message.empty() && !options_.quiet) std::fprintf(stderr, "%s\n", result.message.c_str());
+        return result;
+    }
+
+    const std::vector<EpochRecord>& history() const { return history_; }
+
+private:
+    template <class Source>
+    stop_reason train_epoch(Source& train, int epoch, EpochRecord& record) {
+        model_.train();
+        train.start_epoch(epoch);
+        Progress progress("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(options_.epochs),
+                          train.images_per_epoch(), "images", options_.quiet ? nullptr : stderr);
+        double loss_sum = 0;
+        long long images = 0;
+        while (auto batch = train.next()) {
+            if (detail::interrupt_requested.load()) return stop_reason::interrupted;
+            const Tensor<float>& prediction = model_.forward(task_.input(*batch));
+            const double loss = task_.loss(prediction, *batch, grad_);
+            if (!std::isfinite(loss)) {
+                bad_loss_ = loss;
+                return stop_reason::non_finite_loss;
+            }
+            model_.zero_grad();
+            model_.backward(grad_);
+            if (options_.clip_grad_norm > 0) optim::clip_grad_norm(model_, options_.clip_grad_norm);
+            optimiser_.step(model_);
+            ++step_;
+            loss_sum += loss * static_cast<double>(batch->size());
+            images += batch->size();
+            char status[64];
+            std::snprintf(status, sizeof status, "loss %.5f", loss_sum / static_cast<double>(images));
+            progress.advance(batch->size(), status);
+        }
+        progress.finish();
+        record.train_loss = images ? loss_sum / static_cast<double>(images) : 0.0;
+        record.seconds = progress.elapsed();
+        return stop_reason::finished;
+    }
+
+    template <class Source>
+    void validate(Source& validation, int epoch, EpochRecord& record) {
+        model_.eval();
+        validation.start_epoch(0);  // the same order every time
+        detail::ScoreMean model_scores, gray_scores;
+        double loss_sum = 0;
+        long long images = 0;
+        std::vector<std::vector<Image>> rows;
+        while (auto batch = validation.next()) {
+            const Tensor<float>& prediction = model_.forward(task_.input(*batch));
+            loss_sum += task_.loss(prediction, *batch, grad_) * static_cast<double>(batch->size());
+            images += batch->size();
+            const Tensor<float>& ab = task_.predicted_ab(prediction);
+            const double w = static_cast<double>(batch->size());
+            model_scores.add(metrics::score_colorization(batch->lightness, ab, batch->ab, detail::lab_to_rgb255), w);
+            gray_scores.add(metrics::gray_baseline(batch->lightness, batch->ab, detail::lab_to_rgb255), w);
+            const Tensor<float> zero_ab(batch->ab.shape());
+            for (index_t n = 0; n < batch->size() && static_cast<int>(rows.size()) < options_.sample_rows; ++n)
+                rows.push_back({detail::picture(batch->lightness, zero_ab, n), detail::picture(batch->lightness, ab, n),
+                                detail::picture(batch->lightness, batch->ab, n)});
+        }
+        record.validation_loss = images ? loss_sum / static_cast<double>(images) : 0.0;
+        record.model = model_scores.mean();
+        record.gray = gray_scores.mean();
+        if (!rows.empty()) {
+            char name[64];
+            std::snprintf(name, sizeof name, "samples_epoch_%03d.png", epoch + 1);
+            save_png(options_.output / name, draw::picture_grid(rows, {"gray input", "prediction", "ground truth"}));
+        }
+    }
+
+    void save(int epochs_done) {
+        io::Checkpoint c;
+        io::save_parameters(c, model_);
+        optimiser_.visit_state([&](const std::string& name, Tensor<float>& t) { c.put("optimiser." + name, t); });
+        c.put_integer("optimiser.steps", optimiser_.steps());
+        c.put_real("optimiser.learning_rate", optimiser_.learning_rate());
+        c.put_integer("epoch", epochs_done);
+        c.put_integer("step", step_);
+        c.put_real("best_validation_loss", best_);
+        c.put_integer("bad_epochs", bad_epochs_);
+        c.save(checkpoint_path());
+    }
+
+    int restore() {
+        const auto c = io::Checkpoint::load(checkpoint_path());
+        io::load_parameters(c, model_);
+        optimiser_.attach(model_);
+        optimiser_.visit_state([&](const std::string& name, Tensor<float>& t) { c.get("optimiser." + name, t); });
+        optimiser_.set_steps(c.get_integer("optimiser.steps"));
+        optimiser_.set_learning_rate(c.get_real("optimiser.learning_rate"));
+        step_ = c.get_integer("step");
+        best_ = c.get_real("best_validation_loss");
+        bad_epochs_ = static_cast<int>(c.get_integer("bad_epochs"));
+        if (!options_.quiet)
+            std::fprintf(stderr, "resuming from %s after epoch %lld\n", checkpoint_path().c_str(),
+                         static_cast<long long>(c.get_integer("epoch")));
+        return static_cast<int>(c.get_integer("epoch"));
+    }
+
+    void write_log(CsvLog& log, const EpochRecord& r) {
+        auto opt = [](const std::optional<double>& v) { return v.value_or(std::nan("")); };
+        log.write({{"epoch", r.epoch},
+                   {"train_loss", r.train_loss},
+                   {"validation_loss", r.validation_loss},
+                   {"learning_rate", r.learning_rate},
+                   {"seconds", r.seconds},
+                   {"psnr_rgb", opt(r.model.psnr_rgb)},
+                   {"gray_psnr_rgb", opt(r.gray.psnr_rgb)},
+                   {"ssim_rgb", opt(r.model.ssim_rgb)},
+                   {"gray_ssim_rgb", opt(r.gray.ssim_rgb)},
+                   {"psnr_ab", r.model.psnr_ab},
+                   {"auc", r.model.auc},
+                   {"gray_auc", r.gray.auc},
+                   {"delta_e2000", r.model.delta_e2000},
+                   {"gray_delta_e2000", r.gray.delta_e2000},
+                   {"colourfulness", opt(r.model.colourfulness)},
+                   {"true_colourfulness", opt(r.model.true_colourfulness)}});
+    }
+
+    void draw_curves() {
+        draw::Series train{"train loss", {}, {}}, validation{"validation loss", {}, {}};
+        for (const auto& r : history_) {
+            train.x.push_back(r.epoch);
+            train.y.push_back(r.train_loss);
+            validation.x.push_back(r.epoch);
+            validation.y.push_back(r.validation_loss);
+        }
+        save_png(options_.output / "loss.png", draw::line_plot({train, validation}, {.title = "loss", .log_y = true}));
+    }
+
+    void report(const EpochRecord& r) const {
+        if (options_.quiet) return;
+        std::fprintf(stderr,
+                     "epoch %d: train %.5f  validation %.5f  PSNR %.2f dB (gray %.2f)  dE2000 %.2f (gray %.2f)  "
+                     "colourfulness %.1f of %.1f\n",
+                     r.epoch, r.train_loss, r.validation_loss, r.model.psnr_rgb.value_or(0), r.gray.psnr_rgb.value_or(0),
+                     r.model.delta_e2000, r.gray.delta_e2000, r.model.colourfulness.value_or(0),
+                     r.model.true_colourfulness.value_or(0));
+    }
+
+    std::string non_finite(int epoch) const {
+        std::string text = "training stopped: the loss became " + std::string(std::isnan(bad_loss_) ? "NaN" : "infinite") +
+                           " in epoch " + std::to_string(epoch + 1) + " (step " + std::to_string(step_ + 1) + ")";
+        if (std::filesystem::exists(checkpoint_path()))
+            text += "; the last good checkpoint, after epoch " + std::to_string(epoch) + ", is " + checkpoint_path().string();
+        return text + ". Try a lower learning rate or gradient clipping.";
+    }
+    std::string interrupted(int epoch) {
+        save(epoch);  // the epoch in progress is not counted: resuming repeats it
+        return "interrupted: saved " + checkpoint_path().string() + " (resume repeats epoch " + std::to_string(epoch + 1) + ")";
+    }
+
+    Net& model_;
+    Task& task_;
+    Optimiser& optimiser_;
+    TrainerOptions options_;
+    Tensor<float> grad_;
+    std::vector<EpochRecord> history_;
+    double best_ = std::numeric_limits<double>::infinity();
+    double bad_loss_ = 0;
+    int bad_epochs_ = 0;
+    long long step_ = 0;
+};
+
+}  // namespace chroma::train

@@ -1,0 +1,131 @@
+// The trainer: learning on fixed batches, its files, NaN handling, resuming and early stopping.
+#include <catch2/catch.hpp>
+
+#include <chroma/chroma.hpp>
+#include <chroma/train/regression_task.hpp>
+#include <chroma/train/trainer.hpp>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <limits>
+
+using namespace chroma;
+namespace fs = std::filesystem;
+
+namespace {
+
+using Net = Sequential<Conv2d<1, 8, 3, 1, 1>, ReLU, Conv2d<8, 8, 3, 1, 1>, ReLU, Conv2d<8, 2, 1>>;
+
+// Smooth synthetic "photos" whose ab is a function of L, so a small network can learn it.
+train::Batch make_batch(int seed, index_t n = 4, index_t size = 12) {
+    Rng rng(static_cast<std::uint64_t>(seed));
+    train::Batch b{Tensor<float>(Shape{.n = n, .c = 1, .h = size, .w = size}),
+                   Tensor<float>(Shape{.n = n, .c = 2, .h = size, .w = size})};
+    for (index_t i = 0; i < n; ++i) {
+        const double fx = rng.uniform(0.2, 0.7), phase = rng.uniform(0, 6);
+        for (index_t y = 0; y < size; ++y)
+            for (index_t x = 0; x < size; ++x) {
+                const double l = 50 + 40 * std::sin(fx * x + phase) * std::cos(0.3 * y);
+                b.lightness(i, 0, y, x) = static_cast<float>(l);
+                b.ab(i, 0, y, x) = static_cast<float>(l > 50 ? 30 : -20);
+                b.ab(i, 1, y, x) = static_cast<float>((l - 50) * 0.5);
+            }
+    }
+    return b;
+}
+
+fs::path fresh_folder(const std::string& name) {
+    const fs::path dir = fs::temp_directory_path() / ("chroma_test_trainer_" + name);
+    fs::remove_all(dir);
+    return dir;
+}
+
+std::string read_all(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// A task that reports a NaN loss from a given step on.
+struct FailingTask : train::RegressionTask<> {
+    int calls = 0, fail_from = 0;
+    double loss(const Tensor<float>& p, const train::Batch& b, Tensor<float>& g) {
+        const double value = train::RegressionTask<>::loss(p, b, g);
+        return ++calls >= fail_from ? std::numeric_limits<double>::quiet_NaN() : value;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("the trainer lowers the loss and writes its log, curve, samples and checkpoint") {
+    Model<Net> model(1);
+    train::RegressionTask<> task;
+    optim::Adam<> adam({.learning_rate = 3e-3});
+    train::FixedBatches training({make_batch(1), make_batch(2), make_batch(3)}), validation({make_batch(4)});
+    const fs::path out = fresh_folder("basic");
+    train::Trainer trainer(model, task, adam, {.epochs = 6, .output = out, .sample_rows = 2, .quiet = true});
+    const auto result = trainer.fit(training, validation);
+    REQUIRE(result.reason == train::stop_reason::finished);
+    REQUIRE(result.epochs.size() == 6);
+    CHECK(result.epochs.back().validation_loss < 0.5 * result.epochs.front().validation_loss);
+    CHECK(result.epochs.back().model.psnr_rgb.has_value());
+    CHECK(result.epochs.back().gray.delta_e2000 > 0);
+    for (const char* file : {"checkpoint.ckpt", "log.csv", "loss.png", "samples_epoch_001.png", "samples_epoch_006.png"})
+        CHECK(fs::exists(out / file));
+    const std::string log = read_all(out / "log.csv");
+    CHECK(log.starts_with("epoch,train_loss,validation_loss"));
+    CHECK(std::count(log.begin(), log.end(), '\n') == 7);  // header + 6 epochs
+    const Image samples = load_image(out / "samples_epoch_006.png");
+    CHECK(samples.height > 2 * 12);  // two rows of 12-pixel images under titles
+}
+
+TEST_CASE("a NaN loss stops training and keeps the last good checkpoint") {
+    Model<Net> model(2);
+    FailingTask task;
+    task.fail_from = 5;  // epoch 1 has 3 training + 1 validation loss calls; the NaN comes in epoch 2
+    optim::Adam<> adam;
+    train::FixedBatches training({make_batch(1), make_batch(2), make_batch(3)}), validation({make_batch(4)});
+    const fs::path out = fresh_folder("nan");
+    train::Trainer trainer(model, task, adam, {.epochs = 5, .output = out, .quiet = true});
+    const auto result = trainer.fit(training, validation);
+    CHECK(result.reason == train::stop_reason::non_finite_loss);
+    CHECK_THAT(result.message, Catch::Contains("NaN") && Catch::Contains("epoch 2") && Catch::Contains("checkpoint.ckpt"));
+    REQUIRE(result.epochs.size() == 1);
+    const auto checkpoint = io::Checkpoint::load(out / "checkpoint.ckpt");
+    CHECK(checkpoint.get_integer("epoch") == 1);
+}
+
+TEST_CASE("resuming from the checkpoint gives the same model as an uninterrupted run") {
+    train::FixedBatches training({make_batch(1), make_batch(2)}), validation({make_batch(4)});
+    auto run = [&](const fs::path& out, int epochs, bool resume, Model<Net>& model) {
+        train::RegressionTask<> task;
+        optim::Adam<> adam({.learning_rate = 1e-3});
+        train::Trainer trainer(model, task, adam, {.epochs = epochs, .output = out, .resume = resume, .quiet = true});
+        return trainer.fit(training, validation);
+    };
+    Model<Net> straight(3), interrupted(3), resumed(77);
+    run(fresh_folder("straight"), 4, false, straight);
+    const fs::path out = fresh_folder("resume");
+    run(out, 2, false, interrupted);
+    const auto second_half = run(out, 4, true, resumed);  // picks up after epoch 2
+    REQUIRE(second_half.epochs.size() == 2);
+    CHECK(second_half.epochs.front().epoch == 3);
+    for (const auto& name : straight.parameter_names())
+        for (index_t i = 0; i < straight.parameter(name).value.size(); ++i)
+            REQUIRE(resumed.parameter(name).value[i] == straight.parameter(name).value[i]);
+    const std::string log = read_all(out / "log.csv");
+    CHECK(std::count(log.begin(), log.end(), '\n') == 5);  // one header, four epochs
+}
+
+TEST_CASE("early stopping ends a run whose validation loss stops improving") {
+    Model<Net> model(4);
+    train::RegressionTask<> task;
+    optim::Sgd<> frozen(0.0);  // nothing changes, so nothing improves after the first epoch
+    train::FixedBatches training({make_batch(1)}), validation({make_batch(4)});
+    train::Trainer trainer(model, task, frozen,
+                           {.epochs = 20, .output = fresh_folder("early"), .early_stopping_patience = 3, .quiet = true});
+    const auto result = trainer.fit(training, validation);
+    CHECK(result.reason == train::stop_reason::early_stopping);
+    CHECK(result.epochs.size() == 4);
+}
