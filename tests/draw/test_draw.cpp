@@ -65,4 +65,9 @@ TEST_CASE("a picture grid places each image in its cell under its title") {
     CHECK(grid.height == 2 + 14 + 6 + 2 + 6 + 2);
     CHECK(is(grid, 2 + 1 + 0, 2 + 14, Color{255, 0, 0}));  // red centred in column 0, row 0
     CHECK(is(grid, 14, 16, Color{128, 128, 128}));        // gray in column 1, row 0
+    // Small images are enlarged by whole factors: 6 rows -> 18 with min_height 16.
+    const Image enlarged = picture_grid({{red}}, {}, 0, 16);
+    CHECK(enlarged.height == 18);
+    CHECK(enlarged.width == 24);
+    CHECK(is(enlarged, 23, 17, Color{255, 0, 0}));
 }

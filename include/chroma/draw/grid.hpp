@@ -9,8 +9,26 @@
 
 namespace chroma::draw {
 
-inline Image picture_grid(const std::vector<std::vector<Image>>& rows, const std::vector<std::string>& titles = {},
-                          int gap = 4) {
+/// An image enlarged `factor` times by repeating pixels (small training crops stay visible).
+inline Image enlarge(const Image& image, int factor) {
+    if (factor <= 1) return image;
+    Image out{.width = image.width * factor, .height = image.height * factor, .channels = image.channels, .pixels = {}};
+    out.pixels.resize(static_cast<std::size_t>(out.width) * out.height * out.channels);
+    for (int y = 0; y < out.height; ++y)
+        for (int x = 0; x < out.width; ++x)
+            for (int c = 0; c < image.channels; ++c)
+                out.pixels[(static_cast<std::size_t>(y) * out.width + x) * out.channels + c] =
+                    image.pixels[(static_cast<std::size_t>(y / factor) * image.width + x / factor) * image.channels + c];
+    return out;
+}
+
+/// Images shorter than `min_height` are enlarged by a whole factor to reach it.
+inline Image picture_grid(const std::vector<std::vector<Image>>& source_rows, const std::vector<std::string>& titles = {},
+                          int gap = 4, int min_height = 0) {
+    std::vector<std::vector<Image>> rows = source_rows;
+    for (auto& row : rows)
+        for (auto& image : row)
+            if (image.height > 0 && image.height < min_height) image = enlarge(image, (min_height + image.height - 1) / image.height);
     std::size_t columns = titles.size();
     for (const auto& row : rows) columns = std::max(columns, row.size());
     std::vector<int> widths(columns, 0), heights(rows.size(), 0);

@@ -222,7 +222,7 @@ private:
         if (!rows.empty()) {
             char name[64];
             std::snprintf(name, sizeof name, "samples_epoch_%03d.png", epoch + 1);
-            save_png(options_.output / name, draw::picture_grid(rows, {"gray input", "prediction", "ground truth"}));
+            save_png(options_.output / name, draw::picture_grid(rows, {"gray input", "prediction", "ground truth"}, 4, 96));
         }
     }
 
