@@ -8,7 +8,7 @@
 //
 //   quantize [photo folder] [output folder] [max photos]
 //
-// Without a folder it uses the project's training photos at /work/shared/data/train when present.
+// Without a folder it uses the training photos in ../shared/data/train (beside the checkout) when present.
 #include <chroma/color/ab_bins.hpp>
 #include <chroma/color/conversion.hpp>
 #include <chroma/color/decoding.hpp>
@@ -114,7 +114,7 @@ double entropy_bits(const std::vector<double>& p) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    const fs::path default_folder = "/work/shared/data/train";
+    const fs::path default_folder = "../shared/data/train";
     const fs::path folder = argc > 1 && *argv[1] ? fs::path(argv[1]) : default_folder;
     const fs::path output = argc > 2 ? fs::path(argv[2]) : fs::current_path();
     const std::size_t limit = argc > 3 ? static_cast<std::size_t>(std::atoi(argv[3])) : 200;
