@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "support/composed_net.hpp"
 #include "support/fixture.hpp"
 
 using namespace chroma;
@@ -16,13 +17,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The Chroma twin of composed_net() in tests/reference/cases_composition.py.
-using ComposedNet = Sequential<
-    Conv2d<2, 4, 3, 1, 1>, ReLU,
-    Skip<Sequential<Conv2d<4, 6, 3, 2, 1>, ReLU, ConvTranspose2d<6, 4, 4, 2, 1>>, Conv2d<4, 4, 1>, AddThen<ReLU>>,
-    Residual<Sequential<Named<"conv1", Conv2d<4, 4, 3, 1, 1>>, ReLU, Named<"conv2", Conv2d<4, 4, 3, 1, 1>>>,
-             Named<"downsample", Conv2d<4, 4, 1>>>,
-    Skip<Conv2d<4, 3, 3, 1, 1>, Identity, Concat>, Conv2d<7, 2, 1>, Tanh>;
+using chroma::testing::ComposedNet;
 
 const std::string fixtures = CHROMA_FIXTURE_DIR;
 

@@ -5,17 +5,12 @@
 #include <cmath>
 
 #include "support/gradcheck.hpp"
+#include "support/composed_net.hpp"
 #include "support/torch_parity.hpp"
 
 using namespace chroma;
 
-// The Chroma twin of composed_net() in tests/reference/cases_composition.py.
-using ComposedNet = Sequential<
-    Conv2d<2, 4, 3, 1, 1>, ReLU,
-    Skip<Sequential<Conv2d<4, 6, 3, 2, 1>, ReLU, ConvTranspose2d<6, 4, 4, 2, 1>>, Conv2d<4, 4, 1>, AddThen<ReLU>>,
-    Residual<Sequential<Named<"conv1", Conv2d<4, 4, 3, 1, 1>>, ReLU, Named<"conv2", Conv2d<4, 4, 3, 1, 1>>>,
-             Named<"downsample", Conv2d<4, 4, 1>>>,
-    Skip<Conv2d<4, 3, 3, 1, 1>, Identity, Concat>, Conv2d<7, 2, 1>, Tanh>;
+using chroma::testing::ComposedNet;
 
 static_assert(ComposedNet::in_channels == 2 && ComposedNet::out_channels == 2);
 static_assert(Skip<Conv2d<4, 3, 3>, Identity, Concat>::out_channels == 7, "concat adds the channels");
