@@ -43,11 +43,11 @@ struct channel_chain {
 template <std::size_t N>
 constexpr channel_chain walk_channels(const std::array<int, N>& ins, const std::array<int, N>& outs) {
     channel_chain chain;
-    int current = any_channels;
+    int current = any_channels;  // channels flowing out of the layers walked so far
     for (std::size_t i = 0; i < N; ++i) {
         if (ins[i] != any_channels) {
             if (current == any_channels) {
-                if (chain.in == any_channels && chain.out == any_channels) chain.in = ins[i];
+                chain.in = ins[i];  // nothing before fixed the channels: the chain needs these
             } else if (ins[i] != current && chain.bad_index < 0) {
                 chain.bad_index = static_cast<int>(i);
                 chain.expected = ins[i];
@@ -55,10 +55,7 @@ constexpr channel_chain walk_channels(const std::array<int, N>& ins, const std::
             }
             current = ins[i];
         }
-        if (outs[i] != any_channels) {
-            current = outs[i];
-            chain.out = outs[i];
-        }
+        if (outs[i] != any_channels) current = outs[i];
     }
     chain.out = current;
     return chain;
