@@ -59,6 +59,7 @@ struct Conv2d {
             output_.resize(out);
             kernels::conv2d_forward(geometry_, x, weight_.value, Bias ? &bias_.value : nullptr, output_, workspace_);
             input_ = x;
+            notify_forward(weight_, output_);
             return output_;
         }
 

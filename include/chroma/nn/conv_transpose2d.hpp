@@ -64,6 +64,7 @@ struct ConvTranspose2d {
             kernels::conv_transpose2d_forward(geometry_, x, weight_.value, Bias ? &bias_.value : nullptr, output_,
                                               workspace_);
             input_ = x;
+            notify_forward(weight_, output_, weight_layout::in_out);
             return output_;
         }
 

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "../core/tensor.hpp"
+#include "forward_observer.hpp"  // notify_forward, which layers with a weight call
 
 namespace chroma::detail {
 
