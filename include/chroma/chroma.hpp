@@ -1,34 +1,52 @@
 #pragma once
 // Chroma: a header-only C++20 neural-network library for automatic image colorization.
-// This umbrella header includes the whole public interface.
+// This umbrella header includes the whole public interface, CPU backend; the CUDA backend is
+// in backend/cuda/ and needs nvcc.
+
+// Tensors, errors, the CPU backend
 #include "core/error.hpp"
 #include "core/shape.hpp"
 #include "core/tensor.hpp"
 #include "core/parameter.hpp"
 #include "core/random.hpp"
 #include "backend/cpu/cpu.hpp"
+
+// Layers and their composition
 #include "nn/layer.hpp"
 #include "nn/activation.hpp"
 #include "nn/conv2d.hpp"
 #include "nn/conv_transpose2d.hpp"
-#include "nn/identity.hpp"
-#include "nn/merge.hpp"
-#include "nn/named.hpp"
-#include "nn/sequential.hpp"
-#include "nn/skip.hpp"
 #include "nn/batch_norm2d.hpp"
 #include "nn/dropout.hpp"
 #include "nn/max_pool2d.hpp"
 #include "nn/upsample.hpp"
 #include "nn/softmax.hpp"
+#include "nn/identity.hpp"
+#include "nn/merge.hpp"
+#include "nn/named.hpp"
+#include "nn/sequential.hpp"
+#include "nn/skip.hpp"
 #include "nn/model.hpp"
+
+// Initialisation and optimisation
 #include "init/pytorch_default.hpp"
+#include "init/initializers.hpp"
+#include "init/data_dependent.hpp"
 #include "optim/sgd.hpp"
 #include "optim/adam.hpp"
 #include "optim/clip.hpp"
 #include "optim/schedules.hpp"
-#include "init/initializers.hpp"
-#include "testing/gradient_check.hpp"
+
+// Colour science, losses, metrics
+#include "color/lab_space.hpp"
+#include "color/lab.hpp"
+#include "color/conversion.hpp"
+#include "color/normalization.hpp"
+#include "color/ab_bins.hpp"
+#include "color/bin_lookup.hpp"
+#include "color/encoding.hpp"
+#include "color/prior.hpp"
+#include "color/decoding.hpp"
 #include "loss/regression.hpp"
 #include "loss/cross_entropy.hpp"
 #include "loss/distribution.hpp"
@@ -43,19 +61,32 @@
 #include "metrics/colourfulness.hpp"
 #include "metrics/ciede2000.hpp"
 #include "metrics/colorization_report.hpp"
-#include "color/lab_space.hpp"
-#include "color/lab.hpp"
-#include "color/conversion.hpp"
-#include "color/normalization.hpp"
-#include "color/ab_bins.hpp"
-#include "color/bin_lookup.hpp"
-#include "color/encoding.hpp"
-#include "color/prior.hpp"
-#include "color/decoding.hpp"
+
+// Images, data sets, the loader, packed files
 #include "data/image.hpp"
+#include "data/transforms.hpp"
+#include "data/dataset.hpp"
+#include "data/file_split.hpp"
+#include "data/image_folder.hpp"
+#include "data/cifar10.hpp"
+#include "data/subset.hpp"
+#include "data/loader.hpp"
+#include "data/packed_dataset.hpp"
+#include "data/pack.hpp"
+
+// Files, pictures, training
 #include "io/checkpoint.hpp"
 #include "io/safetensors.hpp"
 #include "draw/plot.hpp"
 #include "draw/grid.hpp"
 #include "train/progress.hpp"
 #include "train/csv_log.hpp"
+#include "train/batch.hpp"
+#include "train/regression_task.hpp"
+#include "train/trainer.hpp"
+
+// The seed systems
+#include "models/models.hpp"
+
+// Checking gradients of new layers
+#include "testing/gradient_check.hpp"

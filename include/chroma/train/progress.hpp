@@ -59,6 +59,8 @@ public:
     /// Draws the final state and ends the line.
     void finish(const std::string& status = "") {
         if (!status.empty()) status_ = status;
+        // Plain lines: the line for the last item was already written unless the status changed.
+        if (!terminal_ && drawn_done_ == done_ && drawn_status_ == status_) return;
         draw(true);
     }
 
@@ -98,6 +100,8 @@ private:
 
     void draw(bool final_line) {
         if (!stream_) return;
+        drawn_done_ = done_;
+        drawn_status_ = status_;
         if (terminal_)
             std::fprintf(stream_, "\r\033[K%s%s", line().c_str(), final_line ? "\n" : "");
         else
@@ -105,8 +109,8 @@ private:
         std::fflush(stream_);
     }
 
-    std::string label_, unit_, status_;
-    long long total_, done_ = 0;
+    std::string label_, unit_, status_, drawn_status_;
+    long long total_, done_ = 0, drawn_done_ = -1;
     std::FILE* stream_;
     bool terminal_;
     double interval_;

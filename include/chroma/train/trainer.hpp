@@ -36,6 +36,8 @@ struct TrainerOptions {
     int sample_rows = 4;                          // validation images in each sample grid
     bool resume = false;                          // continue from output/checkpoint.ckpt
     bool quiet = false;                           // no progress output
+    std::string architecture;                     // recorded in the checkpoint ("architecture"), so
+                                                  // `chroma evaluate` and `chroma colorize` can rebuild the model
 };
 
 struct EpochRecord {
@@ -236,6 +238,8 @@ private:
         c.put_integer("step", step_);
         c.put_real("best_validation_loss", best_);
         c.put_integer("bad_epochs", bad_epochs_);
+        if (!options_.architecture.empty()) c.put_text("architecture", options_.architecture);
+        c.put_text("task", task_.describe());
         c.save(checkpoint_path());
     }
 
