@@ -3,7 +3,7 @@
 // (or read from a file made by `chroma pack`), with a validation pass, a sample grid and a loss
 // curve after every epoch.
 //
-//   train_photos FOLDER [--images 200] [--epochs 12] [--batch 16] [--out runs/photos]
+//   train_photos FOLDER [--images 200] [--epochs 30] [--batch 16] [--out runs/photos]
 //   train_photos --packed photos.pack [...]
 #include <chroma/chroma.hpp>
 
@@ -29,7 +29,7 @@ namespace {
 
 struct Settings {
     std::string folder, packed, out = "runs/photos";
-    int images = 200, epochs = 12, batch = 16, size = 64, crop = 56, threads = 2;
+    int images = 200, epochs = 30, batch = 16, size = 64, crop = 56, threads = 2;
     double learning_rate = 2e-3;
 };
 
