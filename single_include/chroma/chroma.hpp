@@ -7913,7 +7913,9 @@ inline FolderSplit split_image_folder(const std::filesystem::path& root, double 
 // CIFAR-10's binary format (https://www.cs.toronto.edu/~kriz/cifar.html, "binary version"): each
 // record is one label byte then a 32x32 image as three 1024-byte planes, red, green, blue.
 // The training set is data_batch_1.bin .. data_batch_5.bin, the test set test_batch.bin.
+#include <algorithm>
 #include <array>
+#include <iterator>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -7949,8 +7951,12 @@ public:
     std::size_t size() const { return labels_.size(); }
     int label(std::size_t index) const { return labels_.at(index); }
     std::string name(std::size_t index) const {
-        const Record& r = records_.at(index);
-        return r.file + " record " + std::to_string(r.record);
+        if (index >= size()) throw usage_error("CIFAR-10 has " + std::to_string(size()) + " images, asked for number " +
+                                               std::to_string(index));
+        // The batch file holding this record: the last one whose first record is at or before it.
+        const auto batch = std::prev(std::upper_bound(first_record_.begin(), first_record_.end(), index));
+        const auto file = static_cast<std::size_t>(batch - first_record_.begin());
+        return files_[file] + " record " + std::to_string(index - *batch);
     }
     FloatImage load(std::size_t index) const {
         if (index >= size())
@@ -7969,11 +7975,6 @@ public:
     }
 
 private:
-    struct Record {
-        std::string file;
-        std::size_t record;
-    };
-
     void read_batch(const std::filesystem::path& path) {
         const std::string name = path.string();
         std::error_code ec;
@@ -7988,6 +7989,8 @@ private:
         std::vector<std::uint8_t> record(record_bytes);
         const std::size_t count = bytes / record_bytes;
         pixels_.reserve(pixels_.size() + count * image_bytes);
+        files_.push_back(name);
+        first_record_.push_back(labels_.size());
         for (std::size_t i = 0; i < count; ++i) {
             if (!in.read(reinterpret_cast<char*>(record.data()), static_cast<std::streamsize>(record_bytes)))
                 throw corrupt_image_error("CIFAR-10 batch '" + name + "' could not be read at record " +
@@ -7997,13 +8000,13 @@ private:
                                           " has label " + std::to_string(record[0]) + " (labels are 0 to 9)");
             labels_.push_back(record[0]);
             pixels_.insert(pixels_.end(), record.begin() + 1, record.end());
-            records_.push_back({name, i});
         }
     }
 
     std::vector<std::uint8_t> pixels_;
     std::vector<int> labels_;
-    std::vector<Record> records_;
+    std::vector<std::string> files_;          // the batch files read, in order
+    std::vector<std::size_t> first_record_;  // index of each file's first image
 };
 
 static_assert(ImageDataset<Cifar10>);
