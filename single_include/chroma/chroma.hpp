@@ -10243,6 +10243,205 @@ private:
 
 }  // namespace chroma::train
 // ---- end chroma/train/regression_task.hpp ----
+// ---- begin chroma/train/classification_task.hpp ----
+// ClassificationTask: how the trainer drives the 313-bin classifiers (seeds 001 and 003).
+//
+//   input         L normalised as the network expects ((L - 50) / 100 for ECCV16 and the light
+//                 classifier).
+//   target        the ab of each pixel encoded over Zhang's 313 bins at the logits' resolution:
+//                 soft (the 5 nearest bins weighted by a Gaussian of sigma 5, seed 001) or hard
+//                 (the nearest bin, seed 003's "naive quantization"). Where the logits are smaller
+//                 than the input (ECCV16: a quarter), ab is first averaged over each f x f block
+//                 (area downsampling) and the averaged ab is encoded. Seed 001 only says the
+//                 output is at 1/4 size; averaging keeps every pixel's colour in the target,
+//                 where Caffe's stride-4 subsampling would keep one pixel in sixteen, and costs
+//                 a 2-channel average rather than encoding 313 channels at full size.
+//   loss          the rebalanced cross-entropy (loss/cross_entropy.hpp): class weights from a
+//                 prior with lambda = 0.5 (color/prior.hpp), or none. With alpha > 0 the
+//                 distribution loss joins it as seed 003's alpha L_dt + (1 - alpha) L_cl
+//                 (loss/classification_objective.hpp; the seed uses alpha = 0.4).
+//   predicted_ab  softmax, decode (annealed mean T = 0.38 by default; top-k, mean, mode), then
+//                 bilinear upsampling (align_corners = false, as eccv16.py) to the input size.
+//
+// The prior is a vector over the bins: Zhang's ImageNet prior (color::zhang_prior_vector()),
+// one estimated from the training data (estimate_prior below), or uniform (an empty vector;
+// the rebalancing weights are then all 1 and the distribution loss pulls towards uniform use).
+#include <cmath>
+#include <string>
+#include <utility>
+#include <vector>
+
+
+namespace chroma::train {
+
+/// How a pixel's ab becomes a target over the bins.
+enum class BinEncoding {
+    soft,  // Zhang et al.: the `neighbours` nearest bins, Gaussian weights of width sigma
+    hard,  // one-hot at the nearest bin (seed 003)
+};
+
+struct ClassificationOptions {
+    std::string architecture = "classifier";                   // named first in describe()
+    color::Normalization lightness = color::lightness_centered;  // the network's input scaling
+    BinEncoding encoding = BinEncoding::soft;
+    int neighbours = 5;   // soft encoding only
+    double sigma = 5.0;   // soft encoding only, in ab units
+    std::vector<double> prior;  // one value per bin; empty: uniform
+    std::string prior_name;     // how the prior was obtained, for describe() ("estimated from 2,000 images")
+    bool rebalance = true;      // class rebalancing weights from the prior
+    double lambda = 0.5;        // rebalancing: w ~ ((1 - lambda) p + lambda / Q)^-1
+    double alpha = 0.0;         // weight of the distribution loss; 0: cross-entropy alone
+    color::Decoding decoding = color::Decoding::annealed_mean(0.38);
+};
+
+/// A uniform distribution over `bins` bins.
+inline std::vector<double> uniform_prior(index_t bins = color::zhang_bin_count) {
+    return std::vector<double>(static_cast<std::size_t>(bins), 1.0 / static_cast<double>(bins));
+}
+
+/// The prior of a data source's ab, as Zhang et al. compute it (nearest-bin counts smoothed by a
+/// Gaussian of sigma 5), from its first epoch, or from `max_batches` batches of it when positive.
+template <BatchSource Source>
+std::vector<double> estimate_prior(Source& source, int max_batches = 0, double sigma = 5.0) {
+    color::PriorEstimator estimator(color::AbBins::zhang());
+    source.start_epoch(0);
+    int batches = 0;
+    while (auto batch = source.next()) {
+        estimator.add(batch->ab);
+        if (max_batches > 0 && ++batches >= max_batches) break;
+    }
+    return estimator.prior(sigma);
+}
+
+namespace detail {
+
+/// ab [N,2,H,W] averaged over factor x factor blocks into [N,2,H/factor,W/factor].
+inline void area_downsample(const Tensor<float>& from, index_t factor, Tensor<float>& to) {
+    const Shape s = from.shape();
+    const Shape small{.n = s.n, .c = s.c, .h = s.h / factor, .w = s.w / factor};
+    to.resize(small);
+    const float scale = 1.0f / static_cast<float>(factor * factor);
+    for (index_t plane = 0; plane < s.n * s.c; ++plane) {
+        const float* in = from.data() + plane * s.plane();
+        float* out = to.data() + plane * small.plane();
+        for (index_t y = 0; y < small.h; ++y)
+            for (index_t x = 0; x < small.w; ++x) {
+                float sum = 0.0f;
+                for (index_t dy = 0; dy < factor; ++dy)
+                    for (index_t dx = 0; dx < factor; ++dx) sum += in[(y * factor + dy) * s.w + x * factor + dx];
+                out[y * small.w + x] = sum * scale;
+            }
+    }
+}
+
+}  // namespace detail
+
+class ClassificationTask {
+public:
+    explicit ClassificationTask(ClassificationOptions options = {})
+        : options_(std::move(options)),
+          lookup_(color::AbBins::zhang(), options_.encoding == BinEncoding::soft ? options_.neighbours : 1),
+          objective_(make_objective(options_)) {}
+
+    const Tensor<float>& input(const Batch& batch) {
+        const Shape s = batch.lightness.shape();
+        if (s.c != 1) throw shape_error("ClassificationTask: the lightness must be [N,1,H,W], got " + s.str());
+        input_.resize(s);
+        kernels::copy(batch.lightness, input_);
+        color::normalize_in_place(input_, options_.lightness);
+        input_shape_ = s;
+        return input_;
+    }
+
+    double loss(const Tensor<float>& logits, const Batch& batch, Tensor<float>& grad) {
+        const index_t factor = resolution_factor(logits.shape(), batch.ab.shape());
+        const Tensor<float>* ab = &batch.ab;
+        if (factor > 1) {
+            detail::area_downsample(batch.ab, factor, ab_small_);
+            ab = &ab_small_;
+        }
+        if (options_.encoding == BinEncoding::soft)
+            color::soft_encode(*ab, lookup_, target_, options_.sigma);
+        else
+            color::hard_encode(*ab, lookup_, target_);
+        if (options_.alpha > 0.0) return objective_.forward_backward(logits, target_, grad);
+        return objective_.cross_entropy().forward_backward(logits, target_, grad);
+    }
+
+    /// ab in CIELAB units at the size of the last input.
+    const Tensor<float>& predicted_ab(const Tensor<float>& logits) {
+        const Shape s = logits.shape();
+        if (s.c != color::zhang_bin_count)
+            throw shape_error("ClassificationTask: expects " + std::to_string(color::zhang_bin_count) +
+                              " bin logits per pixel, got " + s.str());
+        probabilities_.resize(s);
+        kernels::softmax_channels_forward(logits, probabilities_);
+        color::decode(probabilities_, lookup_.bins(), options_.decoding, ab_small_out_);
+        if (input_shape_.count() == 0) return ab_small_out_;  // no input seen: the logits' own size
+        const index_t factor = resolution_factor(s, Shape{.n = s.n, .c = 2, .h = input_shape_.h, .w = input_shape_.w});
+        if (factor == 1) return ab_small_out_;
+        ab_out_.resize(Shape{.n = s.n, .c = 2, .h = s.h * factor, .w = s.w * factor});
+        kernels::upsample_bilinear_forward(factor, ab_small_out_, ab_out_);
+        return ab_out_;
+    }
+
+    /// "eccv16: 313-bin classification, soft targets (5 nearest bins, sigma 5) ..., decode: ...".
+    std::string describe() const {
+        std::string text = options_.architecture + ": " + std::to_string(color::zhang_bin_count) + "-bin classification, ";
+        text += options_.encoding == BinEncoding::soft
+                    ? "soft targets (" + std::to_string(options_.neighbours) + " nearest bins, sigma " +
+                          chroma::detail::number_text(options_.sigma) + ")"
+                    : "hard targets (nearest bin)";
+        text += " of area-averaged ab at the logits' size; rebalanced cross-entropy";
+        const std::string prior = options_.prior.empty() ? "uniform prior"
+                                                         : (options_.prior_name.empty() ? "given prior" : options_.prior_name);
+        text += options_.rebalance ? " (lambda " + chroma::detail::number_text(options_.lambda) + ", " + prior + ")"
+                                   : " (no rebalancing)";
+        if (options_.alpha > 0.0)
+            text += " + distribution loss (alpha " + chroma::detail::number_text(options_.alpha) + ", " + prior + ")";
+        return text + "; decode: " + options_.decoding.describe() + ", bilinear upsampling to the input size";
+    }
+
+    const ClassificationOptions& options() const noexcept { return options_; }
+    /// The encoded target of the last loss() call, [N,313,h,w].
+    const Tensor<float>& target() const noexcept { return target_; }
+
+private:
+    static loss::ClassificationObjective make_objective(const ClassificationOptions& o) {
+        if (o.neighbours < 1 || o.neighbours > color::max_neighbours)
+            throw usage_error("ClassificationTask: soft encoding takes 1 to " + std::to_string(color::max_neighbours) +
+                              " neighbours, got " + std::to_string(o.neighbours));
+        if (!o.prior.empty() && static_cast<index_t>(o.prior.size()) != color::zhang_bin_count)
+            throw usage_error("ClassificationTask: the prior has " + std::to_string(o.prior.size()) +
+                              " values, one per bin (" + std::to_string(color::zhang_bin_count) + ") is needed");
+        std::vector<double> prior = o.prior.empty() ? uniform_prior() : o.prior;
+        std::vector<double> weights = o.rebalance ? color::rebalancing_weights(prior, o.lambda) : std::vector<double>{};
+        return loss::ClassificationObjective(std::move(weights), std::move(prior), o.alpha);
+    }
+
+    /// How many times larger the input (ab) is than the logits; the same whole number both ways.
+    static index_t resolution_factor(const Shape& logits, const Shape& ab) {
+        if (logits.c != color::zhang_bin_count || ab.c != 2 || logits.n != ab.n || logits.h < 1 || logits.w < 1)
+            throw shape_error("ClassificationTask: expects logits [N," + std::to_string(color::zhang_bin_count) +
+                              ",h,w] for ab [N,2,H,W] of the same N, got logits " + logits.str() + " and ab " +
+                              ab.str());
+        const index_t factor = ab.h / logits.h;
+        if (factor < 1 || ab.h != factor * logits.h || ab.w != factor * logits.w)
+            throw shape_error("ClassificationTask: the logits " + logits.str() + " must be the ab's size " + ab.str() +
+                              " divided by one whole factor in both height and width (ECCV16: 4, use sizes that are "
+                              "multiples of 8)");
+        return factor;
+    }
+
+    ClassificationOptions options_;
+    color::BinLookup lookup_;
+    loss::ClassificationObjective objective_;
+    Shape input_shape_{};
+    Tensor<float> input_, ab_small_, target_, probabilities_, ab_small_out_, ab_out_;
+};
+
+}  // namespace chroma::train
+// ---- end chroma/train/classification_task.hpp ----
 // ---- begin chroma/train/trainer.hpp ----
 // The training loop for any model and task: epochs of batches, validation with every colour
 // metric beside the gray baseline, early stopping, and what a person watching needs: a progress
@@ -10257,11 +10456,14 @@ private:
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
 
 namespace chroma::train {
+
+struct EpochRecord;
 
 struct TrainerOptions {
     int epochs = 10;
@@ -10273,6 +10475,8 @@ struct TrainerOptions {
     bool quiet = false;                           // no progress output
     std::string architecture;                     // recorded in the checkpoint ("architecture"), so
                                                   // `chroma evaluate` and `chroma colorize` can rebuild the model
+    std::function<void(const EpochRecord&)> on_epoch_end;  // after each validation, before the
+                                                  // checkpoint: e.g. a ReduceOnPlateau step, whose rate is then saved
 };
 
 struct EpochRecord {
@@ -10372,6 +10576,7 @@ public:
                 break;
             }
             validate(validation, epoch, record);
+            if (options_.on_epoch_end) options_.on_epoch_end(record);
             history_.push_back(record);
             result.epochs.push_back(record);
             const bool improved = record.validation_loss < best_;
@@ -10561,139 +10766,60 @@ private:
 
 }  // namespace chroma::train
 // ---- end chroma/train/trainer.hpp ----
-
-// The seed systems
-// ---- begin chroma/models/models.hpp ----
-// Every seed system as a network type (namespace chroma::models): see each header's comment for
-// the seed, its section and the readings taken.
-// ---- begin chroma/models/colornet.hpp ----
-// ColorNet (seed 000, Avva 2023, "System Design and Implementation"): L -> ab regression on
-// ImageNet 64x64 with an autoencoder and a U-Net. The paper gives the blocks in words and the
-// parameter counts; the author's released code (github pranavavva/image-colorizer, model3raw.py
-// and model4.py) fixes the rest, and with it both counts come out exactly:
-//   ColorNetAutoencoder  31,091,010 parameters (paper: 31,091,010)
-//   ColorNetUNet         31,104,450 parameters (paper: 31,104,450)
-// Readings taken from that code where the text is silent or says otherwise:
-//   * block widths 64, 128, 256, 512, 512, 512, 512, then 256, 128, and 128 (autoencoder) or 64
-//     (U-Net) in block 10; blocks 1, 2, 8 have two convs, 3-7 three, 9 and 10 one;
-//   * blocks 1-9 end in BatchNorm; block 10 has none and ends in LeakyReLU(0.2), not ReLU;
-//   * blocks 8-10 start with x2 nearest-neighbour upsampling;
-//   * the autoencoder's "downsampling in the spatial dimension" keeps every second pixel
-//     (x[:, :, ::2, ::2]), which is MaxPool2d<1, 2> here;
-//   * the U-Net's 1x1 skip convs are followed by BatchNorm (the count needs them).
-// Parameter names are the code's (model1.0.weight, skip3_8.1.running_var, model_out.0.weight), so
-// a state_dict of those scripts loads through io::load_safetensors.
+// ---- begin chroma/train/gan_trainer.hpp ----
+// GanTrainer: seed 004's conditional GAN. The generator maps normalised L to ab / 110 (tanh);
+// the discriminator sees L and ab stacked (models::condition_on_l), real pairs (L, ab) against
+// generated ones (L, G(L)). One step on a batch:
 //
-// Scaling lives outside the nets: feed colornet_lightness-normalised L ((L - 50) / 100, the
-// paper's "normalize input images"; note that the released training scripts pass L in [0, 100]
-// unscaled) and multiply the tanh output by 110 (colornet_ab, the code's unnormalize_ab) for ab.
-// Both nets work on any size that is a multiple of 8; the U-Net needs that, the autoencoder
-// returns 8 * ceil(size / 8) otherwise.
-// ---- begin chroma/models/inline.hpp ----
-// Inline<Spec>: a child whose parameters appear directly under its container's name, without a
-// name or index of its own. A PyTorch module often keeps a U-Net's skips as attributes beside the
-// blocks they join ("model2", "skip2_9"); nesting them in Chroma's Skip would otherwise add an
-// index ("1.model2.0.weight"). Inline keeps the PyTorch names ("model2.0.weight").
+//   1. the discriminator (critic) takes one update on the adversarial objective's D loss, then,
+//      for WGAN, has its weights clipped to [-c, c];
+//   2. every `critic_steps`-th batch (WGAN: 5; otherwise every batch), the generator takes one
+//      update on lambda_1 L_adv + lambda_2 L1 + lambda_3 L2 (loss/generator_objective.hpp), its
+//      adversarial gradient passed back through the just-updated discriminator.
+//
+// The discriminator scores real and fake pairs in two passes (not one batch of both), so its
+// BatchNorm normalises each kind on its own, as pix2pix does; the gradient of one pass is taken
+// while its activations are the ones cached, which costs one extra forward pass of D per step.
+// WGAN's critic steps are spread over batches (a new batch for each, as in Arjovsky et al.)
+// rather than repeated on one.
+//
+// The critic is a wrapper with forward(pair) -> scores and backward(d scores) -> d pair:
+// ScoreCritic for a net whose output is the score map (PatchDiscriminator: DCGAN, LSGAN, WGAN),
+// EnergyCritic for an autoencoder whose per-image reconstruction error is the energy (EBGAN).
+//
+// Around the steps: per-epoch validation (the reconstruction terms and every colour metric beside
+// the gray baseline), a progress line, log.csv, loss.png, a sample grid per epoch, an atomic
+// checkpoint of both nets and their optimisers after every epoch (and on Ctrl-C), a stop with a
+// message on a NaN or infinite loss, and resuming.
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
 #include <string>
+#include <utility>
+#include <vector>
 
-
-namespace chroma {
-
-template <class Spec>
-struct Inline {
-    static constexpr int in_channels = Spec::in_channels;
-    static constexpr int out_channels = Spec::out_channels;
-    using inner = Spec;
-    template <class T, class B>
-    using layer = layer_t<Spec, T, B>;
-};
-
-namespace detail {
-// An empty name is what containers treat as "no level of its own" (join_name and error paths
-// skip it), as Skip does for its inner path.
-template <class Spec>
-struct child_name_of<Inline<Spec>> {
-    static std::string get(const std::string&) { return ""; }
-};
-}  // namespace detail
-
-}  // namespace chroma
-// ---- end chroma/models/inline.hpp ----
-
-namespace chroma::models {
-
-inline constexpr color::Normalization colornet_lightness = color::lightness_centered;
-inline constexpr color::Normalization colornet_ab = color::ab_over_110;
-
-namespace colornet {
-
-/// Two "same" 3x3 convs, each followed by ReLU, then BatchNorm; the last conv has LastStride.
-template <int In, int Out, int LastStride = 1>
-using TwoConvBlock = Sequential<Conv2d<In, Out, 3, 1, same>, ReLU, Conv2d<Out, Out, 3, LastStride, same>, ReLU,
-                                BatchNorm2d<Out>>;
-
-/// Three "same" 3x3 convs with ReLU, then BatchNorm; the last conv has LastStride.
-template <int In, int Out, int LastStride = 1>
-using ThreeConvBlock = Sequential<Conv2d<In, Out, 3, 1, same>, ReLU, Conv2d<Out, Out, 3, 1, same>, ReLU,
-                                  Conv2d<Out, Out, 3, LastStride, same>, ReLU, BatchNorm2d<Out>>;
-
-/// Keeps every second row and column (PyTorch's x[:, :, ::2, ::2]): a 1x1 max-pool of stride 2.
-using KeepEverySecondPixel = MaxPool2d<1, 2>;
-
-/// The 1x1 "same" conv of a U-Net skip and the BatchNorm the released code puts after it.
-template <int Channels>
-using SkipProjection = Sequential<Conv2d<Channels, Channels, 1>, BatchNorm2d<Channels>>;
-
-/// Blocks 5-7: three 512-wide three-conv blocks at the latent size (8x8 for a 64x64 input).
-using Block5 = Named<"model5", ThreeConvBlock<512, 512>>;
-using Block6 = Named<"model6", ThreeConvBlock<512, 512>>;
-using Block7 = Named<"model7", ThreeConvBlock<512, 512>>;
-
-}  // namespace colornet
-
-/// Seed 000, Approach 1. 64x64 L -> 64x64 normalised ab in (-1, 1).
-using ColorNetAutoencoder = Sequential<
-    Named<"model1", colornet::TwoConvBlock<1, 64>>, colornet::KeepEverySecondPixel,
-    Named<"model2", colornet::TwoConvBlock<64, 128>>, colornet::KeepEverySecondPixel,
-    Named<"model3", colornet::ThreeConvBlock<128, 256>>, colornet::KeepEverySecondPixel,
-    Named<"model4", colornet::ThreeConvBlock<256, 512>>,
-    colornet::Block5, colornet::Block6, colornet::Block7,
-    Upsample<2>, Named<"model8", colornet::TwoConvBlock<512, 256>>,
-    Upsample<2>, Named<"model9", Sequential<Conv2d<256, 128, 3, 1, same>, ReLU, BatchNorm2d<128>>>,
-    Upsample<2>, Named<"model10", Sequential<Conv2d<128, 128, 3, 1, same>, LeakyReLU<0.2f>>>,
-    Named<"model_out", Sequential<Conv2d<128, 2, 1>, Tanh>>>;
-
-/// Seed 000, Approach 2: stride 2 in the last conv of blocks 2-4 instead of subsampling, and
-/// 1x1-conv skips 1 -> 10, 2 -> 9, 3 -> 8, each added to the deeper block's output, then ReLU.
-/// Written inside out: each Skip runs one encoder block ... its decoder block, beside its skip.
-using ColorNetUNet = Sequential<
-    Named<"model1", colornet::TwoConvBlock<1, 64>>,
-    Inline<Skip<
-        Sequential<
-            Named<"model2", colornet::TwoConvBlock<64, 128, 2>>,
-            Inline<Skip<
-                Sequential<
-                    Named<"model3", colornet::ThreeConvBlock<128, 256, 2>>,
-                    Inline<Skip<
-                        Sequential<Named<"model4", colornet::ThreeConvBlock<256, 512, 2>>,
-                                   colornet::Block5, colornet::Block6, colornet::Block7,
-                                   Named<"model8", Sequential<Upsample<2>, Conv2d<512, 256, 3, 1, same>, ReLU,
-                                                              Conv2d<256, 256, 3, 1, same>, ReLU, BatchNorm2d<256>>>>,
-                        Named<"skip3_8", colornet::SkipProjection<256>>, AddThen<ReLU>>>,
-                    Named<"model9",
-                          Sequential<Upsample<2>, Conv2d<256, 128, 3, 1, same>, ReLU, BatchNorm2d<128>>>>,
-                Named<"skip2_9", colornet::SkipProjection<128>>, AddThen<ReLU>>>,
-            Named<"model10", Sequential<Upsample<2>, Conv2d<128, 64, 3, 1, same>, LeakyReLU<0.2f>>>>,
-        Named<"skip1_10", colornet::SkipProjection<64>>, AddThen<ReLU>>>,
-    Named<"model_out", Sequential<Conv2d<64, 2, 1>, Tanh>>>;
-
-static_assert(ColorNetAutoencoder::in_channels == 1 && ColorNetAutoencoder::out_channels == 2,
-              "ColorNetAutoencoder maps L (1 channel) to ab (2 channels)");
-static_assert(ColorNetUNet::in_channels == 1 && ColorNetUNet::out_channels == 2,
-              "ColorNetUNet maps L (1 channel) to ab (2 channels)");
-
-}  // namespace chroma::models
-// ---- end chroma/models/colornet.hpp ----
+// ---- begin chroma/models/gan.hpp ----
+// The conditional-GAN parts of seed 004 (Fabbri and Islam, sections 3.2 and 4). The report names
+// the objectives (loss/adversarial.hpp has them) but not the networks, so these follow the
+// authors' code (github cameronfabbri/Colorizing-Images-Using-Adversarial-Networks, ColColGAN.py)
+// where it is clear and pix2pix (Isola et al., which the seed cites) where it is not:
+//
+// PatchDiscriminator  D(L, ab): the input is L and ab stacked (3 channels, see condition_on_l);
+//                     4x4 convs 64 (stride 2, no BatchNorm), 128 (2), 256 (2), 512 (1), each
+//                     with BatchNorm but the first and LeakyReLU(0.2), then a 4x4 conv to one
+//                     score per patch. Padding 1 as pix2pix (TensorFlow's "same" is
+//                     asymmetric for even kernels); convs before BatchNorm have no bias. A 64x64
+//                     input gives a 6x6 map of scores (raw: the objectives apply the sigmoid).
+// EnergyDiscriminator EBGAN's discriminator is an autoencoder (section 4.3) whose energy is its
+//                     reconstruction error (loss/reconstruction_energy.hpp). The seed gives no
+//                     layers; this one is two stride-2 4x4 convs (64, 128) down and two
+//                     transposed convs back to 3 channels. A reading, not the authors'.
+// ZhangRegressionGenerator  section 3.2: Zhang et al.'s network with its output layer changed to
+//                     predict ab (L1/L2 trained), and section 4.1: "we provide noise in the form
+//                     of dropout in the generator". conv1-conv7 as eccv16.hpp, conv8 with
+//                     Dropout(0.5) after each ReLU, a 1x1 conv to 2 channels with tanh (ab / 110)
+//                     and x4 bilinear upsampling to the input size.
 // ---- begin chroma/models/eccv16.hpp ----
 // Zhang, Isola and Efros's ECCV 2016 classifier (seed 001, table 1), with the module structure
 // and parameter names of the official PyTorch port (github richzhang/colorization,
@@ -10861,6 +10987,1066 @@ Tensor<T, cpu> eccv16_colorize(const Tensor<T, cpu>& logits, bool caffe = false)
 
 }  // namespace chroma::models
 // ---- end chroma/models/eccv16.hpp ----
+
+namespace chroma::models {
+
+using DiscriminatorReLU = LeakyReLU<0.2f>;
+
+/// Seed 004: the conditional patch discriminator, [N,3,H,W] (L, a, b) -> [N,1,H/8-2,W/8-2].
+using PatchDiscriminator = Sequential<
+    Conv2d<3, 64, 4, 2, 1>, DiscriminatorReLU,
+    Conv2d<64, 128, 4, 2, 1, 1, false>, BatchNorm2d<128>, DiscriminatorReLU,
+    Conv2d<128, 256, 4, 2, 1, 1, false>, BatchNorm2d<256>, DiscriminatorReLU,
+    Conv2d<256, 512, 4, 1, 1, 1, false>, BatchNorm2d<512>, DiscriminatorReLU,
+    Conv2d<512, 1, 4, 1, 1>>;
+
+/// Seed 004, EBGAN: [N,3,H,W] -> its reconstruction [N,3,H,W] (H, W multiples of 4).
+using EnergyDiscriminator = Sequential<
+    Named<"encoder", Sequential<Conv2d<3, 64, 4, 2, 1>, DiscriminatorReLU,
+                                Conv2d<64, 128, 4, 2, 1, 1, false>, BatchNorm2d<128>, DiscriminatorReLU>>,
+    Named<"decoder", Sequential<ConvTranspose2d<128, 64, 4, 2, 1, 0, 1, false>, BatchNorm2d<64>, ReLU,
+                                ConvTranspose2d<64, 3, 4, 2, 1>>>>;
+
+/// Seed 004: normalised L [N,1,H,W] -> ab / 110 [N,2,H,W], with dropout noise in conv8.
+using ZhangRegressionGenerator = Sequential<
+    Named<"model1", eccv16::TwoConvBlock<1, 64, 2>>,
+    Named<"model2", eccv16::TwoConvBlock<64, 128, 2>>,
+    Named<"model3", eccv16::ThreeConvBlock<128, 256, 2>>,
+    Named<"model4", eccv16::ThreeConvBlock<256, 512>>,
+    Named<"model5", eccv16::ThreeConvBlock<512, 512, 1, 2>>,
+    Named<"model6", eccv16::ThreeConvBlock<512, 512, 1, 2>>,
+    Named<"model7", eccv16::ThreeConvBlock<512, 512>>,
+    Named<"model8", Sequential<ConvTranspose2d<512, 256, 4, 2, 1>, ReLU, Dropout<0.5>,
+                               Conv2d<256, 256, 3, 1, 1>, ReLU, Dropout<0.5>,
+                               Conv2d<256, 256, 3, 1, 1>, ReLU, Dropout<0.5>>>,
+    Named<"model_out", Sequential<Conv2d<256, 2, 1>, Tanh>>,
+    Upsample<4, upsample_mode::bilinear>>;
+
+static_assert(PatchDiscriminator::in_channels == 3 && EnergyDiscriminator::out_channels == 3,
+              "the discriminators see L and ab stacked: 3 channels (condition_on_l)");
+static_assert(ZhangRegressionGenerator::in_channels == 1 && ZhangRegressionGenerator::out_channels == 2,
+              "ZhangRegressionGenerator maps L (1 channel) to ab (2 channels)");
+
+/// The discriminators' input: L [N,1,H,W] and ab [N,2,H,W] stacked into [N,3,H,W].
+template <class T>
+Tensor<T, cpu> condition_on_l(const Tensor<T, cpu>& l, const Tensor<T, cpu>& ab) {
+    const Shape a = l.shape(), b = ab.shape();
+    if (a.c != 1 || b.c != 2 || a.n != b.n || a.h != b.h || a.w != b.w)
+        throw shape_error("condition_on_l expects L [N,1,H,W] and ab [N,2,H,W] of one size, got " + a.str() +
+                          " and " + b.str());
+    Tensor<T, cpu> out(Shape{.n = a.n, .c = 3, .h = a.h, .w = a.w});
+    kernels::concat_channels(l, ab, out);
+    return out;
+}
+
+}  // namespace chroma::models
+// ---- end chroma/models/gan.hpp ----
+
+namespace chroma::train {
+
+/// A discriminator whose output is its score map (one score per patch).
+template <class Net>
+class ScoreCritic {
+public:
+    explicit ScoreCritic(Net& net) : net_(net) {}
+    Net& net() { return net_; }
+    static std::string describe() { return "patch discriminator"; }
+    const Tensor<float>& forward(const Tensor<float>& pair) { return net_.forward(pair); }
+    const Tensor<float>& backward(const Tensor<float>& grad_scores) { return net_.backward(grad_scores); }
+
+private:
+    Net& net_;
+};
+
+/// EBGAN's discriminator: an autoencoder whose energy is its per-image reconstruction error.
+template <class Net>
+class EnergyCritic {
+public:
+    explicit EnergyCritic(Net& net) : net_(net) {}
+    Net& net() { return net_; }
+    static std::string describe() { return "autoencoder discriminator (energy = reconstruction MSE)"; }
+    const Tensor<float>& forward(const Tensor<float>& pair) {
+        pair_ = &pair;
+        reconstruction_ = &net_.forward(pair);
+        loss::reconstruction_energy(pair, *reconstruction_, energy_);
+        return energy_;
+    }
+    /// The energy depends on the pair both through the reconstruction and directly.
+    const Tensor<float>& backward(const Tensor<float>& grad_energy) {
+        loss::reconstruction_energy_backward(*pair_, *reconstruction_, grad_energy, grad_reconstruction_, &grad_pair_);
+        kernels::axpy(1.0f, net_.backward(grad_reconstruction_), grad_pair_);
+        return grad_pair_;
+    }
+
+private:
+    Net& net_;
+    const Tensor<float>* pair_ = nullptr;
+    const Tensor<float>* reconstruction_ = nullptr;
+    Tensor<float> energy_, grad_reconstruction_, grad_pair_;
+};
+
+struct GanOptions {
+    int epochs = 10;
+    std::filesystem::path output = "runs/gan";  // checkpoint, log.csv, loss.png, samples_*.png
+    loss::GeneratorWeights weights{.adversarial = 1.0, .l1 = 100.0, .l2 = 0.0};  // lambda_1, _2, _3
+    int critic_steps = 1;       // discriminator updates per generator update (WGAN: 5)
+    double weight_clip = 0.0;   // > 0: clamp the critic's weights to [-c, c] after each update (WGAN)
+    color::Normalization lightness = color::lightness_centered;
+    color::Normalization ab = color::ab_over_110;  // the generator's tanh output times 110 is ab
+    int sample_rows = 4;
+    bool resume = false;
+    bool quiet = false;
+    std::string architecture = "gan-generator";  // recorded in the checkpoint
+    std::string description;                     // the recipe, recorded as "task"
+};
+
+/// The losses of one step (the generator's are those of its last update).
+struct GanStepLosses {
+    double discriminator = 0;
+    loss::GeneratorTerms generator;  // unweighted terms and the weighted total
+    bool generator_updated = false;
+};
+
+struct GanEpochRecord {
+    int epoch = 0;
+    double discriminator_loss = 0, generator_loss = 0, generator_adversarial = 0, generator_l1 = 0, generator_l2 = 0;
+    double validation_loss = 0, validation_l1 = 0, validation_l2 = 0, seconds = 0;
+    metrics::ColorizationScores model, gray;
+};
+
+struct GanResult {
+    stop_reason reason = stop_reason::finished;
+    std::vector<GanEpochRecord> epochs;
+    std::string message;
+};
+
+template <class Generator, class Critic, class Adversarial, class GeneratorOptimiser, class CriticOptimiser>
+class GanTrainer {
+public:
+    GanTrainer(Generator& generator, Critic critic, Adversarial adversarial, GeneratorOptimiser& generator_optimiser,
+               CriticOptimiser& critic_optimiser, GanOptions options)
+        : generator_(generator), critic_(std::move(critic)), adversarial_(adversarial),
+          objective_(std::move(adversarial), options.weights), generator_optimiser_(generator_optimiser),
+          critic_optimiser_(critic_optimiser), options_(std::move(options)) {
+        if (options_.critic_steps < 1)
+            throw usage_error("GanTrainer: critic_steps must be at least 1, got " + std::to_string(options_.critic_steps));
+        if (options_.weight_clip < 0)
+            throw usage_error("GanTrainer: weight_clip must be >= 0 (0: no clipping)");
+    }
+
+    std::filesystem::path checkpoint_path() const { return options_.output / "checkpoint.ckpt"; }
+
+    /// One training step on a batch (see the top of this file).
+    GanStepLosses step(const Batch& batch) {
+        prepare(batch);
+        generator_.train();
+        critic_.net().train();
+        copy_into(generator_.forward(l_), fake_);
+        real_pair_ = models::condition_on_l(l_, ab_);
+        fake_pair_ = models::condition_on_l(l_, fake_);
+
+        GanStepLosses losses;
+        copy_into(critic_.forward(real_pair_), real_scores_);
+        copy_into(critic_.forward(fake_pair_), fake_scores_);
+        losses.discriminator =
+            adversarial_.discriminator_forward_backward(real_scores_, fake_scores_, grad_real_, grad_fake_);
+        critic_.net().zero_grad();
+        critic_.backward(grad_fake_);  // the fake pass is the one cached
+        critic_.forward(real_pair_);
+        critic_.backward(grad_real_);
+        critic_optimiser_.step(critic_.net());
+        if (options_.weight_clip > 0) loss::clip_weights(critic_.net(), options_.weight_clip);
+
+        if (++critic_updates_ % options_.critic_steps == 0) {
+            copy_into(critic_.forward(fake_pair_), fake_scores_);
+            losses.generator = objective_.breakdown(fake_scores_, fake_, ab_);
+            objective_.forward_backward(fake_scores_, fake_, ab_, grad_scores_, grad_prediction_);
+            add_ab_part(critic_.backward(grad_scores_), grad_prediction_);
+            generator_.zero_grad();
+            generator_.backward(grad_prediction_);  // the generator's forward of this step is still cached
+            generator_optimiser_.step(generator_);
+            losses.generator_updated = true;
+            last_generator_ = losses.generator;
+        } else {
+            losses.generator = last_generator_;
+        }
+        return losses;
+    }
+
+    /// The generator's ab (CIELAB units) for a batch, in evaluation mode.
+    const Tensor<float>& predict(const Batch& batch) {
+        prepare(batch);
+        generator_.eval();
+        copy_into(generator_.forward(l_), predicted_ab_);
+        color::denormalize_in_place(predicted_ab_, options_.ab);
+        return predicted_ab_;
+    }
+
+    template <BatchSource Train, BatchSource Validation>
+    GanResult fit(Train& train, Validation& validation) {
+        std::filesystem::create_directories(options_.output);
+        GanResult result;
+        int first_epoch = 0;
+        if (options_.resume && std::filesystem::exists(checkpoint_path())) first_epoch = restore();
+        CsvLog log(options_.output / "log.csv", options_.resume && first_epoch > 0);
+        detail::interrupt_requested.store(false);
+        const auto previous_handler = std::signal(SIGINT, detail::request_interrupt);
+        for (int epoch = first_epoch; epoch < options_.epochs; ++epoch) {
+            GanEpochRecord record;
+            record.epoch = epoch + 1;
+            const stop_reason outcome = train_epoch(train, epoch, record);
+            if (outcome != stop_reason::finished) {
+                result.reason = outcome;
+                result.message = outcome == stop_reason::interrupted ? interrupted(epoch) : non_finite(epoch);
+                break;
+            }
+            validate(validation, epoch, record);
+            history_.push_back(record);
+            result.epochs.push_back(record);
+            save(epoch + 1);
+            write_log(log, record);
+            draw_curves();
+            report(record);
+        }
+        std::signal(SIGINT, previous_handler);
+        if (!result.message.empty() && !options_.quiet) std::fprintf(stderr, "%s\n", result.message.c_str());
+        return result;
+    }
+
+    const std::vector<GanEpochRecord>& history() const { return history_; }
+
+private:
+    static void copy_into(const Tensor<float>& from, Tensor<float>& to) {
+        to.resize(from.shape());
+        kernels::copy(from, to);
+    }
+
+    // Normalised L and ab of a batch into l_ and ab_.
+    void prepare(const Batch& batch) {
+        copy_into(batch.lightness, l_);
+        color::normalize_in_place(l_, options_.lightness);
+        copy_into(batch.ab, ab_);
+        color::normalize_in_place(ab_, options_.ab);
+    }
+
+    // grad_ab += the ab channels (1 and 2) of the gradient w.r.t. the pair (L, ab).
+    void add_ab_part(const Tensor<float>& grad_pair, Tensor<float>& grad_ab) {
+        const Shape s = grad_pair.shape();
+        grad_l_.resize(Shape{.n = s.n, .c = 1, .h = s.h, .w = s.w});
+        grad_pair_ab_.resize(Shape{.n = s.n, .c = 2, .h = s.h, .w = s.w});
+        kernels::split_channels(grad_pair, grad_l_, grad_pair_ab_);
+        kernels::axpy(1.0f, grad_pair_ab_, grad_ab);
+    }
+
+    template <class Source>
+    stop_reason train_epoch(Source& train, int epoch, GanEpochRecord& record) {
+        train.start_epoch(epoch);
+        Progress progress("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(options_.epochs),
+                          train.images_per_epoch(), "images", options_.quiet ? nullptr : stderr);
+        double d_sum = 0, g_sum = 0, adv_sum = 0, l1_sum = 0, l2_sum = 0, g_images = 0;
+        long long images = 0;
+        while (auto batch = train.next()) {
+            if (detail::interrupt_requested.load()) return stop_reason::interrupted;
+            const GanStepLosses losses = step(*batch);
+            if (!std::isfinite(losses.discriminator) || !std::isfinite(losses.generator.total)) {
+                bad_loss_ = std::isfinite(losses.discriminator) ? losses.generator.total : losses.discriminator;
+                return stop_reason::non_finite_loss;
+            }
+            ++step_;
+            const double n = static_cast<double>(batch->size());
+            d_sum += losses.discriminator * n;
+            if (losses.generator_updated) {
+                g_sum += losses.generator.total * n;
+                adv_sum += losses.generator.adversarial * n;
+                l1_sum += losses.generator.l1 * n;
+                l2_sum += losses.generator.l2 * n;
+                g_images += n;
+            }
+            images += batch->size();
+            char status[96];
+            std::snprintf(status, sizeof status, "D %.4f  G %.4f", d_sum / static_cast<double>(images),
+                          g_images > 0 ? g_sum / g_images : 0.0);
+            progress.advance(batch->size(), status);
+        }
+        progress.finish();
+        if (images > 0) record.discriminator_loss = d_sum / static_cast<double>(images);
+        if (g_images > 0) {
+            record.generator_loss = g_sum / g_images;
+            record.generator_adversarial = adv_sum / g_images;
+            record.generator_l1 = l1_sum / g_images;
+            record.generator_l2 = l2_sum / g_images;
+        }
+        record.seconds = progress.elapsed();
+        return stop_reason::finished;
+    }
+
+    // Validation loss: the generator's weighted L1 + L2 terms (plain L1 when both weights are 0);
+    // the adversarial term is left out, as it measures the discriminator as much as the generator.
+    template <class Source>
+    void validate(Source& validation, int epoch, GanEpochRecord& record) {
+        critic_.net().eval();
+        validation.start_epoch(0);
+        detail::ScoreMean model_scores, gray_scores;
+        double l1_sum = 0, l2_sum = 0;
+        long long images = 0;
+        std::vector<std::vector<Image>> rows;
+        while (auto batch = validation.next()) {
+            const Tensor<float>& ab = predict(*batch);  // sets l_, ab_ and the normalised prediction
+            fake_ = ab.clone();
+            color::normalize_in_place(fake_, options_.ab);
+            fake_pair_ = models::condition_on_l(l_, fake_);
+            const loss::GeneratorTerms terms = objective_.breakdown(critic_.forward(fake_pair_), fake_, ab_);
+            const double w = static_cast<double>(batch->size());
+            l1_sum += terms.l1 * w;
+            l2_sum += terms.l2 * w;
+            images += batch->size();
+            model_scores.add(metrics::score_colorization(batch->lightness, ab, batch->ab, detail::lab_to_rgb255), w);
+            gray_scores.add(metrics::gray_baseline(batch->lightness, batch->ab, detail::lab_to_rgb255), w);
+            const Tensor<float> zero_ab(batch->ab.shape());
+            for (index_t n = 0; n < batch->size() && static_cast<int>(rows.size()) < options_.sample_rows; ++n)
+                rows.push_back({detail::picture(batch->lightness, zero_ab, n), detail::picture(batch->lightness, ab, n),
+                                detail::picture(batch->lightness, batch->ab, n)});
+        }
+        if (images > 0) {
+            record.validation_l1 = l1_sum / static_cast<double>(images);
+            record.validation_l2 = l2_sum / static_cast<double>(images);
+        }
+        const auto& w = options_.weights;
+        record.validation_loss = w.l1 == 0 && w.l2 == 0 ? record.validation_l1
+                                                        : w.l1 * record.validation_l1 + w.l2 * record.validation_l2;
+        record.model = model_scores.mean();
+        record.gray = gray_scores.mean();
+        if (!rows.empty()) {
+            char name[64];
+            std::snprintf(name, sizeof name, "samples_epoch_%03d.png", epoch + 1);
+            save_png(options_.output / name, draw::picture_grid(rows, {"gray input", "prediction", "ground truth"}, 4, 96));
+        }
+    }
+
+    void save(int epochs_done) {
+        io::Checkpoint c;
+        io::save_parameters(c, generator_, "generator.");
+        io::save_parameters(c, critic_.net(), "discriminator.");
+        save_optimiser(c, generator_optimiser_, "generator_optimiser.");
+        save_optimiser(c, critic_optimiser_, "discriminator_optimiser.");
+        c.put_integer("epoch", epochs_done);
+        c.put_integer("step", step_);
+        c.put_integer("critic_updates", critic_updates_);
+        if (!options_.architecture.empty()) c.put_text("architecture", options_.architecture);
+        c.put_text("task", task_text());
+        c.save(checkpoint_path());
+    }
+    template <class Optimiser>
+    static void save_optimiser(io::Checkpoint& c, Optimiser& o, const std::string& prefix) {
+        o.visit_state([&](const std::string& name, Tensor<float>& t) { c.put(prefix + name, t); });
+        c.put_integer(prefix + "steps", o.steps());
+        c.put_real(prefix + "learning_rate", o.learning_rate());
+    }
+    template <class Net, class Optimiser>
+    static void restore_optimiser(const io::Checkpoint& c, Net& net, Optimiser& o, const std::string& prefix) {
+        o.attach(net);
+        o.visit_state([&](const std::string& name, Tensor<float>& t) { c.get(prefix + name, t); });
+        o.set_steps(c.get_integer(prefix + "steps"));
+        o.set_learning_rate(c.get_real(prefix + "learning_rate"));
+    }
+
+    int restore() {
+        const auto c = io::Checkpoint::load(checkpoint_path());
+        io::load_parameters(c, generator_, "generator.");
+        io::load_parameters(c, critic_.net(), "discriminator.");
+        restore_optimiser(c, generator_, generator_optimiser_, "generator_optimiser.");
+        restore_optimiser(c, critic_.net(), critic_optimiser_, "discriminator_optimiser.");
+        step_ = c.get_integer("step");
+        critic_updates_ = c.get_integer("critic_updates");
+        const int epoch = static_cast<int>(c.get_integer("epoch"));
+        if (!options_.quiet) std::fprintf(stderr, "resuming from %s after epoch %d\n", checkpoint_path().c_str(), epoch);
+        return epoch;
+    }
+
+    std::string task_text() const {
+        if (!options_.description.empty()) return options_.description;
+        const auto& w = options_.weights;
+        return "conditional GAN: " + Adversarial::describe() + " with " + Critic::describe() + "; generator loss " +
+               chroma::detail::number_text(w.adversarial) + " adversarial + " + chroma::detail::number_text(w.l1) +
+               " L1 + " + chroma::detail::number_text(w.l2) + " L2";
+    }
+
+    void write_log(CsvLog& log, const GanEpochRecord& r) {
+        auto opt = [](const std::optional<double>& v) { return v.value_or(std::nan("")); };
+        log.write({{"epoch", r.epoch},
+                   {"discriminator_loss", r.discriminator_loss},
+                   {"generator_loss", r.generator_loss},
+                   {"generator_adversarial", r.generator_adversarial},
+                   {"generator_l1", r.generator_l1},
+                   {"generator_l2", r.generator_l2},
+                   {"validation_loss", r.validation_loss},
+                   {"validation_l1", r.validation_l1},
+                   {"validation_l2", r.validation_l2},
+                   {"seconds", r.seconds},
+                   {"psnr_rgb", opt(r.model.psnr_rgb)},
+                   {"gray_psnr_rgb", opt(r.gray.psnr_rgb)},
+                   {"ssim_rgb", opt(r.model.ssim_rgb)},
+                   {"gray_ssim_rgb", opt(r.gray.ssim_rgb)},
+                   {"psnr_ab", r.model.psnr_ab},
+                   {"auc", r.model.auc},
+                   {"gray_auc", r.gray.auc},
+                   {"delta_e2000", r.model.delta_e2000},
+                   {"gray_delta_e2000", r.gray.delta_e2000},
+                   {"colourfulness", opt(r.model.colourfulness)},
+                   {"true_colourfulness", opt(r.model.true_colourfulness)}});
+    }
+
+    // Linear axis: the WGAN losses are negative.
+    void draw_curves() {
+        draw::Series d{"discriminator loss", {}, {}}, g{"generator loss", {}, {}}, v{"validation loss", {}, {}};
+        for (const auto& r : history_) {
+            for (auto* s : {&d, &g, &v}) s->x.push_back(r.epoch);
+            d.y.push_back(r.discriminator_loss);
+            g.y.push_back(r.generator_loss);
+            v.y.push_back(r.validation_loss);
+        }
+        save_png(options_.output / "loss.png", draw::line_plot({d, g, v}, {.title = "GAN losses"}));
+    }
+
+    void report(const GanEpochRecord& r) const {
+        if (options_.quiet) return;
+        std::fprintf(stderr,
+                     "epoch %d: D %.5f  G %.5f (adversarial %.4f, L1 %.4f, L2 %.4f)  validation %.5f  "
+                     "PSNR %.2f dB (gray %.2f)  dE2000 %.2f (gray %.2f)  colourfulness %.1f of %.1f\n",
+                     r.epoch, r.discriminator_loss, r.generator_loss, r.generator_adversarial, r.generator_l1,
+                     r.generator_l2, r.validation_loss, r.model.psnr_rgb.value_or(0), r.gray.psnr_rgb.value_or(0),
+                     r.model.delta_e2000, r.gray.delta_e2000, r.model.colourfulness.value_or(0),
+                     r.model.true_colourfulness.value_or(0));
+    }
+
+    std::string non_finite(int epoch) const {
+        std::string text = "training stopped: a GAN loss became " + std::string(std::isnan(bad_loss_) ? "NaN" : "infinite") +
+                           " in epoch " + std::to_string(epoch + 1) + " (step " + std::to_string(step_ + 1) + ")";
+        if (std::filesystem::exists(checkpoint_path()))
+            text += "; the last good checkpoint, after epoch " + std::to_string(epoch) + ", is " + checkpoint_path().string();
+        return text + ". Try lower learning rates.";
+    }
+    std::string interrupted(int epoch) {
+        save(epoch);  // the epoch in progress is not counted: resuming repeats it
+        return "interrupted: saved " + checkpoint_path().string() + " (resume repeats epoch " + std::to_string(epoch + 1) + ")";
+    }
+
+    Generator& generator_;
+    Critic critic_;
+    Adversarial adversarial_;
+    loss::GeneratorObjective<Adversarial> objective_;
+    GeneratorOptimiser& generator_optimiser_;
+    CriticOptimiser& critic_optimiser_;
+    GanOptions options_;
+    Tensor<float> l_, ab_, fake_, real_pair_, fake_pair_, real_scores_, fake_scores_, grad_real_, grad_fake_,
+        grad_scores_, grad_prediction_, grad_l_, grad_pair_ab_, predicted_ab_;
+    loss::GeneratorTerms last_generator_;
+    std::vector<GanEpochRecord> history_;
+    double bad_loss_ = 0;
+    long long step_ = 0, critic_updates_ = 0;
+};
+
+}  // namespace chroma::train
+// ---- end chroma/train/gan_trainer.hpp ----
+
+// Colourising photos at full resolution (inference/model_file.hpp, which builds any seed model
+// from a file by name, instantiates all of them: include it yourself where you need it)
+// ---- begin chroma/inference/colorizer.hpp ----
+// Colorizer: a trained model behind one small interface, so that tools which colourise photos
+// (chroma colorize, chroma evaluate) need not know which network they hold.
+//
+//   predict_ab(L)  L [N,1,h,w] in CIELAB units (0..100) -> ab [N,2,h,w] in CIELAB units,
+//                  at the same size; the model's own input scaling, softmax, decoding and
+//                  upsampling happen inside.
+//
+// ClassifierColorizer wraps a 313-bin classifier (decoding chosen by set_decoding),
+// RegressionColorizer a network that outputs normalised ab. Both run the model in eval mode
+// (BatchNorm statistics, no dropout). models/zoo.hpp builds them by architecture name.
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+
+
+namespace chroma::inference {
+
+/// What a caller needs to know to feed a model well.
+struct ModelTraits {
+    std::string architecture;  // "light64", "eccv16", "colornet-unet", ...
+    int native_size = 64;      // the shorter side of the images it was trained on, in pixels
+    int size_multiple = 8;     // input sides must be multiples of this
+    bool classifier = false;   // a 313-bin classifier: decoding applies
+};
+
+class Colorizer {
+public:
+    explicit Colorizer(ModelTraits traits) : traits_(std::move(traits)) {}
+    virtual ~Colorizer() = default;
+    Colorizer(const Colorizer&) = delete;
+    Colorizer& operator=(const Colorizer&) = delete;
+
+    const ModelTraits& traits() const noexcept { return traits_; }
+    ModelTraits& traits() noexcept { return traits_; }
+    virtual long long parameter_count() = 0;
+
+    /// Every parameter and statistic from a training checkpoint (names under `prefix`).
+    virtual void load(const io::Checkpoint& checkpoint, const std::string& prefix) = 0;
+    /// Every parameter and statistic from a safetensors file with the model's names.
+    virtual void load(const io::SafetensorsFile& file) = 0;
+    /// The parameters alone, with `metadata`, as a safetensors file.
+    virtual void save(const std::filesystem::path& path, const std::map<std::string, std::string>& metadata) = 0;
+
+    /// How a classifier turns its bin probabilities into ab; an error for regression models.
+    virtual void set_decoding(const color::Decoding& decoding) = 0;
+    virtual color::Decoding decoding() const = 0;
+
+    /// L [N,1,h,w] (0..100) -> ab [N,2,h,w]; h and w multiples of traits().size_multiple.
+    virtual const Tensor<float>& predict_ab(const Tensor<float>& lightness) = 0;
+
+protected:
+    void check_input(const Tensor<float>& lightness) const {
+        const Shape s = lightness.shape();
+        const int m = traits_.size_multiple;
+        if (s.c != 1 || s.h < m || s.w < m || s.h % m != 0 || s.w % m != 0)
+            throw shape_error(traits_.architecture + ": expects lightness [N,1,H,W] with H and W multiples of " +
+                              std::to_string(m) + ", got " + s.str());
+    }
+
+private:
+    ModelTraits traits_;
+};
+
+namespace detail {
+
+/// What every colorizer holding a Model<Net> does the same way.
+template <class Net>
+class NetColorizer : public Colorizer {
+public:
+    explicit NetColorizer(ModelTraits traits) : Colorizer(std::move(traits)), model_(1) { model_.eval(); }
+    Model<Net>& model() noexcept { return model_; }
+    long long parameter_count() override { return static_cast<long long>(model_.parameter_count()); }
+    void load(const io::Checkpoint& checkpoint, const std::string& prefix) override {
+        io::load_parameters(checkpoint, model_, prefix);
+    }
+    void load(const io::SafetensorsFile& file) override { io::load_safetensors(file, model_); }
+    void save(const std::filesystem::path& path, const std::map<std::string, std::string>& metadata) override {
+        io::save_safetensors(path, model_, metadata);
+    }
+
+protected:
+    Model<Net> model_;
+};
+
+}  // namespace detail
+
+/// A 313-bin classifier: normalised L in, logits out, decoded to ab at the input size.
+template <class Net>
+class ClassifierColorizer final : public detail::NetColorizer<Net> {
+public:
+    ClassifierColorizer(ModelTraits traits, train::ClassificationOptions options)
+        : detail::NetColorizer<Net>(std::move(traits)), task_(std::move(options)) {}
+
+    void set_decoding(const color::Decoding& decoding) override {
+        auto options = task_.options();
+        options.decoding = decoding;
+        task_ = train::ClassificationTask(std::move(options));
+    }
+    color::Decoding decoding() const override { return task_.options().decoding; }
+
+    const Tensor<float>& predict_ab(const Tensor<float>& lightness) override {
+        this->check_input(lightness);
+        batch_.lightness = lightness;
+        const Tensor<float>& logits = this->model_.forward(task_.input(batch_));
+        return task_.predicted_ab(logits);
+    }
+
+private:
+    train::ClassificationTask task_;
+    train::Batch batch_;
+};
+
+/// A network whose output is ab scaled by `ab` normalisation (tanh x 110 for ColorNet).
+template <class Net>
+class RegressionColorizer final : public detail::NetColorizer<Net> {
+public:
+    RegressionColorizer(ModelTraits traits, color::Normalization lightness, color::Normalization ab)
+        : detail::NetColorizer<Net>(std::move(traits)), task_(lightness, ab) {}
+
+    void set_decoding(const color::Decoding&) override {
+        throw usage_error(this->traits().architecture + " predicts ab directly (regression); decoding applies only to "
+                          "the 313-bin classifiers");
+    }
+    color::Decoding decoding() const override { return {}; }
+
+    const Tensor<float>& predict_ab(const Tensor<float>& lightness) override {
+        this->check_input(lightness);
+        batch_.lightness = lightness;
+        return task_.predicted_ab(this->model_.forward(task_.input(batch_)));
+    }
+
+private:
+    train::RegressionTask<> task_;
+    train::Batch batch_;
+};
+
+}  // namespace chroma::inference
+// ---- end chroma/inference/colorizer.hpp ----
+// ---- begin chroma/inference/decoding_text.hpp ----
+// Decodings written as text, as command lines and model files name them:
+//   annealed:T  the annealed mean at temperature T (Zhang et al.: 0.38)
+//   topk:K      the mean of the K most likely bins, renormalised (seed 003: 2)
+//   mean        the plain expectation (annealed at T = 1)
+//   mode        the most likely bin
+#include <cstdlib>
+#include <string>
+
+
+namespace chroma::inference {
+
+inline color::Decoding parse_decoding(const std::string& text) {
+    const auto fail = [&]() -> color::Decoding {
+        throw usage_error("decoding '" + text + "' is not one of annealed:T (T > 0), topk:K (K 1 to " +
+                          std::to_string(color::max_top_k) + "), mean, mode");
+    };
+    if (text == "mean") return color::Decoding::mean();
+    if (text == "mode") return color::Decoding::mode();
+    const auto colon = text.find(':');
+    if (colon == std::string::npos || colon + 1 == text.size()) return fail();
+    const std::string kind = text.substr(0, colon), value = text.substr(colon + 1);
+    char* end = nullptr;
+    if (kind == "annealed") {
+        const double t = std::strtod(value.c_str(), &end);
+        if (*end != '\0' || !(t > 0.0) || !(t < 1e6)) return fail();
+        return color::Decoding::annealed_mean(t);
+    }
+    if (kind == "topk") {
+        const long k = std::strtol(value.c_str(), &end, 10);
+        if (*end != '\0' || k < 1 || k > color::max_top_k) return fail();
+        return color::Decoding::top_k_mean(static_cast<int>(k));
+    }
+    return fail();
+}
+
+/// The text parse_decoding reads back: "annealed:0.38", "topk:2", "mode".
+inline std::string decoding_text(const color::Decoding& decoding) {
+    switch (decoding.method) {
+        case color::Decoding::Method::mode:
+            return "mode";
+        case color::Decoding::Method::top_k_mean:
+            return "topk:" + std::to_string(decoding.k);
+        default:
+            return "annealed:" + chroma::detail::number_text(decoding.temperature);
+    }
+}
+
+}  // namespace chroma::inference
+// ---- end chroma/inference/decoding_text.hpp ----
+// ---- begin chroma/inference/colorize_image.hpp ----
+// Colourising a photo at its full resolution with a model that runs at a small size.
+//
+//   1. The photo is area-averaged to the model's size (shorter side = the model's native size,
+//      the other side in proportion, both multiples of its size_multiple) and its L computed.
+//   2. The model predicts ab at that size.
+//   3. Every full-resolution pixel keeps its own L (and alpha); its ab is sampled bilinearly
+//      from the small prediction (PyTorch's align_corners = false). Colour varies slowly, detail
+//      lives in L, so no detail is lost.
+//
+// Memory: the decoded 8-bit photo, plus an output buffer only when the channel count changes
+// (grey -> RGB); RGB and RGBA photos are colourised in place. Everything else is at the model's
+// size. So a W x H photo needs about W x H x (input channels + output channels) bytes at most:
+// 12000 x 8000 RGB, 288 MB.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+
+namespace chroma::inference {
+
+struct InputSize {
+    int width = 0;
+    int height = 0;
+};
+
+/// The size the model sees for a width x height photo: the shorter side becomes the native size,
+/// the longer one keeps the aspect ratio up to `max_aspect` : 1 (panoramas are squeezed beyond
+/// that), each rounded to the nearest multiple of the model's size_multiple.
+inline InputSize model_input_size(int width, int height, const ModelTraits& traits, double max_aspect = 4.0) {
+    if (width < 1 || height < 1)
+        throw usage_error("model_input_size: the photo is " + std::to_string(width) + " x " + std::to_string(height));
+    const int m = std::max(1, traits.size_multiple);
+    const int native = std::max(m, traits.native_size / m * m);
+    const double aspect = std::min(max_aspect, static_cast<double>(std::max(width, height)) / std::min(width, height));
+    const int longer = std::max(m, static_cast<int>(std::lround(native * aspect / m)) * m);
+    return width >= height ? InputSize{longer, native} : InputSize{native, longer};
+}
+
+namespace detail {
+
+/// One output coordinate's source samples along an axis and their weights.
+struct AxisTaps {
+    std::vector<int> first;       // per output: first source index
+    std::vector<int> count;       // per output: how many source indices
+    std::vector<float> weights;   // per output: `count` weights, stored at offsets[o]
+    std::vector<int> offsets;
+};
+
+/// Exact box (area) averaging of `in` samples into `out`, with fractional edge weights.
+inline AxisTaps area_taps(int in, int out) {
+    AxisTaps taps;
+    const double scale = static_cast<double>(in) / out;
+    for (int o = 0; o < out; ++o) {
+        const double begin = o * scale, end = (o + 1) * scale;
+        const int first = static_cast<int>(std::floor(begin));
+        const int last = std::min(in - 1, static_cast<int>(std::ceil(end)) - 1);
+        taps.first.push_back(first);
+        taps.count.push_back(last - first + 1);
+        taps.offsets.push_back(static_cast<int>(taps.weights.size()));
+        for (int i = first; i <= last; ++i) {
+            const double covered = std::min<double>(end, i + 1) - std::max<double>(begin, i);
+            taps.weights.push_back(static_cast<float>(covered / scale));
+        }
+    }
+    return taps;
+}
+
+/// Bilinear sampling positions with align_corners = false: the two neighbours and the weight of
+/// the second, for each of `out` positions over `in` samples.
+struct LinearTaps {
+    std::vector<int> low, high;
+    std::vector<float> weight_high;
+};
+
+inline LinearTaps linear_taps(int in, int out) {
+    LinearTaps taps;
+    const double scale = static_cast<double>(in) / out;
+    for (int o = 0; o < out; ++o) {
+        const double source = std::max(0.0, (o + 0.5) * scale - 0.5);
+        const int low = std::min(in - 1, static_cast<int>(source));
+        taps.low.push_back(low);
+        taps.high.push_back(std::min(in - 1, low + 1));
+        taps.weight_high.push_back(static_cast<float>(source - low));
+    }
+    return taps;
+}
+
+/// The sRGB colour (encoded, 0..1) of pixel i of an 8-bit image of 1 to 4 channels.
+inline color::Rgb<float> pixel_rgb(const Image& image, std::size_t i) {
+    const std::uint8_t* p = image.pixels.data() + i * static_cast<std::size_t>(image.channels);
+    constexpr float unit = 1.0f / 255.0f;
+    if (image.channels <= 2) return {p[0] * unit, p[0] * unit, p[0] * unit};
+    return {p[0] * unit, p[1] * unit, p[2] * unit};
+}
+
+inline void require_photo(const char* what, const Image& image) {
+    if (image.width < 1 || image.height < 1 || image.channels < 1 || image.channels > 4 ||
+        image.pixels.size() != image.pixel_count() * static_cast<std::size_t>(image.channels))
+        throw usage_error(std::string(what) + ": expects an 8-bit image of 1 to 4 channels, got " +
+                          std::to_string(image.width) + " x " + std::to_string(image.height) + " x " +
+                          std::to_string(image.channels) + " with " + std::to_string(image.pixels.size()) + " values");
+}
+
+}  // namespace detail
+
+/// L [1,1,h,w] (CIELAB units) of the photo area-averaged to width x height in sRGB, as the
+/// training transforms resize before converting. Alpha is ignored.
+inline Tensor<float> lightness_at(const Image& image, InputSize size) {
+    detail::require_photo("lightness_at", image);
+    const auto across = detail::area_taps(image.width, size.width);
+    const auto down = detail::area_taps(image.height, size.height);
+    // Rows first: each source row shrinks to `size.width` RGB samples, so the buffer is small.
+    std::vector<float> rows(static_cast<std::size_t>(image.height) * size.width * 3, 0.0f);
+#pragma omp parallel for schedule(static)
+    for (int y = 0; y < image.height; ++y)
+        for (int x = 0; x < size.width; ++x) {
+            float sum[3] = {0, 0, 0};
+            const int offset = across.offsets[static_cast<std::size_t>(x)];
+            for (int k = 0; k < across.count[static_cast<std::size_t>(x)]; ++k) {
+                const std::size_t source = static_cast<std::size_t>(y) * image.width + across.first[static_cast<std::size_t>(x)] + k;
+                const color::Rgb<float> c = detail::pixel_rgb(image, source);
+                const float w = across.weights[static_cast<std::size_t>(offset + k)];
+                sum[0] += w * c.r;
+                sum[1] += w * c.g;
+                sum[2] += w * c.b;
+            }
+            float* out = rows.data() + (static_cast<std::size_t>(y) * size.width + x) * 3;
+            out[0] = sum[0], out[1] = sum[1], out[2] = sum[2];
+        }
+    Tensor<float> lightness(Shape{.n = 1, .c = 1, .h = size.height, .w = size.width});
+    const auto space = color::lab_space<float>();
+    for (int y = 0; y < size.height; ++y) {
+        const int offset = down.offsets[static_cast<std::size_t>(y)];
+        for (int x = 0; x < size.width; ++x) {
+            float sum[3] = {0, 0, 0};
+            for (int k = 0; k < down.count[static_cast<std::size_t>(y)]; ++k) {
+                const float* in = rows.data() + (static_cast<std::size_t>(down.first[static_cast<std::size_t>(y)] + k) * size.width + x) * 3;
+                const float w = down.weights[static_cast<std::size_t>(offset + k)];
+                sum[0] += w * in[0], sum[1] += w * in[1], sum[2] += w * in[2];
+            }
+            lightness.data()[y * size.width + x] = color::srgb_to_lab(color::Rgb<float>{sum[0], sum[1], sum[2]}, space).l;
+        }
+    }
+    return lightness;
+}
+
+/// The model's ab [1,2,h,w] for the photo, at the model's input size for it.
+inline Tensor<float> predict_ab_map(Colorizer& colorizer, const Image& image) {
+    const InputSize size = model_input_size(image.width, image.height, colorizer.traits());
+    return colorizer.predict_ab(lightness_at(image, size));
+}
+
+/// Samples a small ab map [1,2,h,w] at any full-resolution pixel (bilinear, align_corners = false).
+class AbSampler {
+public:
+    AbSampler(const Tensor<float>& ab, int width, int height)
+        : ab_(ab), across_(detail::linear_taps(static_cast<int>(ab.shape().w), width)),
+          down_(detail::linear_taps(static_cast<int>(ab.shape().h), height)) {
+        if (ab.shape().n != 1 || ab.shape().c != 2)
+            throw shape_error("AbSampler: expects ab [1,2,h,w], got " + ab.shape().str());
+    }
+    /// ab at full-resolution pixel (x, y).
+    void at(int x, int y, float& a, float& b) const {
+        const auto xs = static_cast<std::size_t>(x), ys = static_cast<std::size_t>(y);
+        const index_t w = ab_.shape().w, plane = ab_.shape().plane();
+        const float fx = across_.weight_high[xs], fy = down_.weight_high[ys];
+        const index_t i00 = down_.low[ys] * w + across_.low[xs], i01 = down_.low[ys] * w + across_.high[xs];
+        const index_t i10 = down_.high[ys] * w + across_.low[xs], i11 = down_.high[ys] * w + across_.high[xs];
+        const float* p = ab_.data();
+        auto mix = [&](const float* c) {
+            const float top = c[i00] + fx * (c[i01] - c[i00]);
+            const float bottom = c[i10] + fx * (c[i11] - c[i10]);
+            return top + fy * (bottom - top);
+        };
+        a = mix(p);
+        b = mix(p + plane);
+    }
+
+private:
+    const Tensor<float>& ab_;
+    detail::LinearTaps across_, down_;
+};
+
+/// ab [1,2,H,W] at the photo's full size, from a small map.
+inline Tensor<float> upsample_ab(const Tensor<float>& ab, int width, int height) {
+    const AbSampler sampler(ab, width, height);
+    Tensor<float> out(Shape{.n = 1, .c = 2, .h = height, .w = width});
+    const index_t plane = out.shape().plane();
+    for (int y = 0; y < height; ++y)
+        for (int x = 0; x < width; ++x) {
+            const index_t i = static_cast<index_t>(y) * width + x;
+            sampler.at(x, y, out.data()[i], out.data()[plane + i]);
+        }
+    return out;
+}
+
+/// The photo in colour: each pixel's own L (and alpha) with ab from the small map. Grey photos
+/// become RGB (grey + alpha: RGBA); RGB and RGBA photos are recoloured in place.
+inline Image join_lightness_and_ab(Image image, const Tensor<float>& ab) {
+    detail::require_photo("join_lightness_and_ab", image);
+    const bool alpha = image.channels == 2 || image.channels == 4;
+    const int out_channels = alpha ? 4 : 3;
+    Image grown;
+    if (image.channels != out_channels) {
+        grown = Image{.width = image.width, .height = image.height, .channels = out_channels, .pixels = {}};
+        grown.pixels.resize(image.pixel_count() * static_cast<std::size_t>(out_channels));
+    }
+    Image& out = image.channels == out_channels ? image : grown;
+    const AbSampler sampler(ab, image.width, image.height);
+    const auto space = color::lab_space<float>();
+    const auto& linear = color::srgb8_to_linear_table<float>();
+    const float* y_row = space.rgb_to_xyz + 3;  // Y of linear sRGB: L depends on Y alone
+#pragma omp parallel for schedule(dynamic, 16)
+    for (int y = 0; y < image.height; ++y)
+        for (int x = 0; x < image.width; ++x) {
+            const std::size_t i = static_cast<std::size_t>(y) * image.width + x;
+            const std::uint8_t* in = image.pixels.data() + i * static_cast<std::size_t>(image.channels);
+            const float luminance = image.channels <= 2
+                                        ? (y_row[0] + y_row[1] + y_row[2]) * linear[in[0]]
+                                        : y_row[0] * linear[in[0]] + y_row[1] * linear[in[1]] + y_row[2] * linear[in[2]];
+            const float l = 116.0f * color::detail::lab_f(luminance * space.inverse_white[1]) - 16.0f;
+            float a = 0, b = 0;
+            sampler.at(x, y, a, b);
+            const std::uint8_t kept_alpha = alpha ? in[image.channels - 1] : 255;
+            const color::Rgb<float> rgb = color::lab_to_srgb(color::Lab<float>{l, a, b}, space);
+            std::uint8_t* o = out.pixels.data() + i * static_cast<std::size_t>(out_channels);
+            o[0] = color::to_srgb8(rgb.r);
+            o[1] = color::to_srgb8(rgb.g);
+            o[2] = color::to_srgb8(rgb.b);
+            if (alpha) o[3] = kept_alpha;
+        }
+    return image.channels == out_channels ? std::move(image) : std::move(grown);
+}
+
+/// predict_ab_map + join_lightness_and_ab: the photo colourised at its full resolution.
+inline Image colorize(Colorizer& colorizer, Image image) {
+    const Tensor<float> ab = predict_ab_map(colorizer, image);
+    return join_lightness_and_ab(std::move(image), ab);
+}
+
+/// A copy at most `max_height` tall (a whole-factor box average, then area to the exact size is
+/// not needed for previews), for side-by-side comparisons of large photos.
+inline Image preview(const Image& image, int max_height) {
+    detail::require_photo("preview", image);
+    const int factor = std::max(1, (image.height + max_height - 1) / std::max(1, max_height));
+    if (factor == 1) return image;
+    Image out{.width = std::max(1, image.width / factor), .height = std::max(1, image.height / factor),
+                    .channels = image.channels, .pixels = {}};
+    out.pixels.resize(out.pixel_count() * static_cast<std::size_t>(out.channels));
+    for (int y = 0; y < out.height; ++y)
+        for (int x = 0; x < out.width; ++x)
+            for (int c = 0; c < out.channels; ++c) {
+                unsigned sum = 0, n = 0;
+                for (int dy = 0; dy < factor && y * factor + dy < image.height; ++dy)
+                    for (int dx = 0; dx < factor && x * factor + dx < image.width; ++dx, ++n)
+                        sum += image.pixels[(static_cast<std::size_t>(y * factor + dy) * image.width + x * factor + dx) *
+                                                image.channels + c];
+                out.pixels[(static_cast<std::size_t>(y) * out.width + x) * out.channels + c] =
+                    static_cast<std::uint8_t>((sum + n / 2) / n);
+            }
+    return out;
+}
+
+/// The CIELAB lightness of a colour photo shown as grey (what the model was given), RGB.
+inline Image lightness_picture(const Image& image) {
+    return join_lightness_and_ab(image, Tensor<float>(Shape{.n = 1, .c = 2, .h = 1, .w = 1}));
+}
+
+}  // namespace chroma::inference
+// ---- end chroma/inference/colorize_image.hpp ----
+
+// The seed systems
+// ---- begin chroma/models/models.hpp ----
+// Every seed system as a network type (namespace chroma::models): see each header's comment for
+// the seed, its section and the readings taken.
+// ---- begin chroma/models/colornet.hpp ----
+// ColorNet (seed 000, Avva 2023, "System Design and Implementation"): L -> ab regression on
+// ImageNet 64x64 with an autoencoder and a U-Net. The paper gives the blocks in words and the
+// parameter counts; the author's released code (github pranavavva/image-colorizer, model3raw.py
+// and model4.py) fixes the rest, and with it both counts come out exactly:
+//   ColorNetAutoencoder  31,091,010 parameters (paper: 31,091,010)
+//   ColorNetUNet         31,104,450 parameters (paper: 31,104,450)
+// Readings taken from that code where the text is silent or says otherwise:
+//   * block widths 64, 128, 256, 512, 512, 512, 512, then 256, 128, and 128 (autoencoder) or 64
+//     (U-Net) in block 10; blocks 1, 2, 8 have two convs, 3-7 three, 9 and 10 one;
+//   * blocks 1-9 end in BatchNorm; block 10 has none and ends in LeakyReLU(0.2), not ReLU;
+//   * blocks 8-10 start with x2 nearest-neighbour upsampling;
+//   * the autoencoder's "downsampling in the spatial dimension" keeps every second pixel
+//     (x[:, :, ::2, ::2]), which is MaxPool2d<1, 2> here;
+//   * the U-Net's 1x1 skip convs are followed by BatchNorm (the count needs them).
+// Parameter names are the code's (model1.0.weight, skip3_8.1.running_var, model_out.0.weight), so
+// a state_dict of those scripts loads through io::load_safetensors.
+//
+// Scaling lives outside the nets: feed colornet_lightness-normalised L ((L - 50) / 100, the
+// paper's "normalize input images"; note that the released training scripts pass L in [0, 100]
+// unscaled) and multiply the tanh output by 110 (colornet_ab, the code's unnormalize_ab) for ab.
+// Both nets work on any size that is a multiple of 8; the U-Net needs that, the autoencoder
+// returns 8 * ceil(size / 8) otherwise.
+// ---- begin chroma/models/inline.hpp ----
+// Inline<Spec>: a child whose parameters appear directly under its container's name, without a
+// name or index of its own. A PyTorch module often keeps a U-Net's skips as attributes beside the
+// blocks they join ("model2", "skip2_9"); nesting them in Chroma's Skip would otherwise add an
+// index ("1.model2.0.weight"). Inline keeps the PyTorch names ("model2.0.weight").
+#include <string>
+
+
+namespace chroma {
+
+template <class Spec>
+struct Inline {
+    static constexpr int in_channels = Spec::in_channels;
+    static constexpr int out_channels = Spec::out_channels;
+    using inner = Spec;
+    template <class T, class B>
+    using layer = layer_t<Spec, T, B>;
+};
+
+namespace detail {
+// An empty name is what containers treat as "no level of its own" (join_name and error paths
+// skip it), as Skip does for its inner path.
+template <class Spec>
+struct child_name_of<Inline<Spec>> {
+    static std::string get(const std::string&) { return ""; }
+};
+}  // namespace detail
+
+}  // namespace chroma
+// ---- end chroma/models/inline.hpp ----
+
+namespace chroma::models {
+
+inline constexpr color::Normalization colornet_lightness = color::lightness_centered;
+inline constexpr color::Normalization colornet_ab = color::ab_over_110;
+
+namespace colornet {
+
+/// Two "same" 3x3 convs, each followed by ReLU, then BatchNorm; the last conv has LastStride.
+template <int In, int Out, int LastStride = 1>
+using TwoConvBlock = Sequential<Conv2d<In, Out, 3, 1, same>, ReLU, Conv2d<Out, Out, 3, LastStride, same>, ReLU,
+                                BatchNorm2d<Out>>;
+
+/// Three "same" 3x3 convs with ReLU, then BatchNorm; the last conv has LastStride.
+template <int In, int Out, int LastStride = 1>
+using ThreeConvBlock = Sequential<Conv2d<In, Out, 3, 1, same>, ReLU, Conv2d<Out, Out, 3, 1, same>, ReLU,
+                                  Conv2d<Out, Out, 3, LastStride, same>, ReLU, BatchNorm2d<Out>>;
+
+/// Keeps every second row and column (PyTorch's x[:, :, ::2, ::2]): a 1x1 max-pool of stride 2.
+using KeepEverySecondPixel = MaxPool2d<1, 2>;
+
+/// The 1x1 "same" conv of a U-Net skip and the BatchNorm the released code puts after it.
+template <int Channels>
+using SkipProjection = Sequential<Conv2d<Channels, Channels, 1>, BatchNorm2d<Channels>>;
+
+/// Blocks 5-7: three 512-wide three-conv blocks at the latent size (8x8 for a 64x64 input).
+using Block5 = Named<"model5", ThreeConvBlock<512, 512>>;
+using Block6 = Named<"model6", ThreeConvBlock<512, 512>>;
+using Block7 = Named<"model7", ThreeConvBlock<512, 512>>;
+
+}  // namespace colornet
+
+/// Seed 000, Approach 1. 64x64 L -> 64x64 normalised ab in (-1, 1).
+using ColorNetAutoencoder = Sequential<
+    Named<"model1", colornet::TwoConvBlock<1, 64>>, colornet::KeepEverySecondPixel,
+    Named<"model2", colornet::TwoConvBlock<64, 128>>, colornet::KeepEverySecondPixel,
+    Named<"model3", colornet::ThreeConvBlock<128, 256>>, colornet::KeepEverySecondPixel,
+    Named<"model4", colornet::ThreeConvBlock<256, 512>>,
+    colornet::Block5, colornet::Block6, colornet::Block7,
+    Upsample<2>, Named<"model8", colornet::TwoConvBlock<512, 256>>,
+    Upsample<2>, Named<"model9", Sequential<Conv2d<256, 128, 3, 1, same>, ReLU, BatchNorm2d<128>>>,
+    Upsample<2>, Named<"model10", Sequential<Conv2d<128, 128, 3, 1, same>, LeakyReLU<0.2f>>>,
+    Named<"model_out", Sequential<Conv2d<128, 2, 1>, Tanh>>>;
+
+/// Seed 000, Approach 2: stride 2 in the last conv of blocks 2-4 instead of subsampling, and
+/// 1x1-conv skips 1 -> 10, 2 -> 9, 3 -> 8, each added to the deeper block's output, then ReLU.
+/// Written inside out: each Skip runs one encoder block ... its decoder block, beside its skip.
+using ColorNetUNet = Sequential<
+    Named<"model1", colornet::TwoConvBlock<1, 64>>,
+    Inline<Skip<
+        Sequential<
+            Named<"model2", colornet::TwoConvBlock<64, 128, 2>>,
+            Inline<Skip<
+                Sequential<
+                    Named<"model3", colornet::ThreeConvBlock<128, 256, 2>>,
+                    Inline<Skip<
+                        Sequential<Named<"model4", colornet::ThreeConvBlock<256, 512, 2>>,
+                                   colornet::Block5, colornet::Block6, colornet::Block7,
+                                   Named<"model8", Sequential<Upsample<2>, Conv2d<512, 256, 3, 1, same>, ReLU,
+                                                              Conv2d<256, 256, 3, 1, same>, ReLU, BatchNorm2d<256>>>>,
+                        Named<"skip3_8", colornet::SkipProjection<256>>, AddThen<ReLU>>>,
+                    Named<"model9",
+                          Sequential<Upsample<2>, Conv2d<256, 128, 3, 1, same>, ReLU, BatchNorm2d<128>>>>,
+                Named<"skip2_9", colornet::SkipProjection<128>>, AddThen<ReLU>>>,
+            Named<"model10", Sequential<Upsample<2>, Conv2d<128, 64, 3, 1, same>, LeakyReLU<0.2f>>>>,
+        Named<"skip1_10", colornet::SkipProjection<64>>, AddThen<ReLU>>>,
+    Named<"model_out", Sequential<Conv2d<64, 2, 1>, Tanh>>>;
+
+static_assert(ColorNetAutoencoder::in_channels == 1 && ColorNetAutoencoder::out_channels == 2,
+              "ColorNetAutoencoder maps L (1 channel) to ab (2 channels)");
+static_assert(ColorNetUNet::in_channels == 1 && ColorNetUNet::out_channels == 2,
+              "ColorNetUNet maps L (1 channel) to ab (2 channels)");
+
+}  // namespace chroma::models
+// ---- end chroma/models/colornet.hpp ----
 // ---- begin chroma/models/light_classifier.hpp ----
 // The light 64x64 classifier of seed 003 (Dahlmann et al., "Back to the Future", section 2.2 and
 // Figure 1): Zhang et al.'s network adapted to 64x64 inputs with narrower layers, one of the two
@@ -10971,81 +12157,6 @@ static_assert(ResNetAutoencoder::in_channels == 1 && ResNetAutoencoder::out_chan
 
 }  // namespace chroma::models
 // ---- end chroma/models/resnet_autoencoder.hpp ----
-// ---- begin chroma/models/gan.hpp ----
-// The conditional-GAN parts of seed 004 (Fabbri and Islam, sections 3.2 and 4). The report names
-// the objectives (loss/adversarial.hpp has them) but not the networks, so these follow the
-// authors' code (github cameronfabbri/Colorizing-Images-Using-Adversarial-Networks, ColColGAN.py)
-// where it is clear and pix2pix (Isola et al., which the seed cites) where it is not:
-//
-// PatchDiscriminator  D(L, ab): the input is L and ab stacked (3 channels, see condition_on_l);
-//                     4x4 convs 64 (stride 2, no BatchNorm), 128 (2), 256 (2), 512 (1), each
-//                     with BatchNorm but the first and LeakyReLU(0.2), then a 4x4 conv to one
-//                     score per patch. Padding 1 as pix2pix (TensorFlow's "same" is
-//                     asymmetric for even kernels); convs before BatchNorm have no bias. A 64x64
-//                     input gives a 6x6 map of scores (raw: the objectives apply the sigmoid).
-// EnergyDiscriminator EBGAN's discriminator is an autoencoder (section 4.3) whose energy is its
-//                     reconstruction error (loss/reconstruction_energy.hpp). The seed gives no
-//                     layers; this one is two stride-2 4x4 convs (64, 128) down and two
-//                     transposed convs back to 3 channels. A reading, not the authors'.
-// ZhangRegressionGenerator  section 3.2: Zhang et al.'s network with its output layer changed to
-//                     predict ab (L1/L2 trained), and section 4.1: "we provide noise in the form
-//                     of dropout in the generator". conv1-conv7 as eccv16.hpp, conv8 with
-//                     Dropout(0.5) after each ReLU, a 1x1 conv to 2 channels with tanh (ab / 110)
-//                     and x4 bilinear upsampling to the input size.
-
-namespace chroma::models {
-
-using DiscriminatorReLU = LeakyReLU<0.2f>;
-
-/// Seed 004: the conditional patch discriminator, [N,3,H,W] (L, a, b) -> [N,1,H/8-2,W/8-2].
-using PatchDiscriminator = Sequential<
-    Conv2d<3, 64, 4, 2, 1>, DiscriminatorReLU,
-    Conv2d<64, 128, 4, 2, 1, 1, false>, BatchNorm2d<128>, DiscriminatorReLU,
-    Conv2d<128, 256, 4, 2, 1, 1, false>, BatchNorm2d<256>, DiscriminatorReLU,
-    Conv2d<256, 512, 4, 1, 1, 1, false>, BatchNorm2d<512>, DiscriminatorReLU,
-    Conv2d<512, 1, 4, 1, 1>>;
-
-/// Seed 004, EBGAN: [N,3,H,W] -> its reconstruction [N,3,H,W] (H, W multiples of 4).
-using EnergyDiscriminator = Sequential<
-    Named<"encoder", Sequential<Conv2d<3, 64, 4, 2, 1>, DiscriminatorReLU,
-                                Conv2d<64, 128, 4, 2, 1, 1, false>, BatchNorm2d<128>, DiscriminatorReLU>>,
-    Named<"decoder", Sequential<ConvTranspose2d<128, 64, 4, 2, 1, 0, 1, false>, BatchNorm2d<64>, ReLU,
-                                ConvTranspose2d<64, 3, 4, 2, 1>>>>;
-
-/// Seed 004: normalised L [N,1,H,W] -> ab / 110 [N,2,H,W], with dropout noise in conv8.
-using ZhangRegressionGenerator = Sequential<
-    Named<"model1", eccv16::TwoConvBlock<1, 64, 2>>,
-    Named<"model2", eccv16::TwoConvBlock<64, 128, 2>>,
-    Named<"model3", eccv16::ThreeConvBlock<128, 256, 2>>,
-    Named<"model4", eccv16::ThreeConvBlock<256, 512>>,
-    Named<"model5", eccv16::ThreeConvBlock<512, 512, 1, 2>>,
-    Named<"model6", eccv16::ThreeConvBlock<512, 512, 1, 2>>,
-    Named<"model7", eccv16::ThreeConvBlock<512, 512>>,
-    Named<"model8", Sequential<ConvTranspose2d<512, 256, 4, 2, 1>, ReLU, Dropout<0.5>,
-                               Conv2d<256, 256, 3, 1, 1>, ReLU, Dropout<0.5>,
-                               Conv2d<256, 256, 3, 1, 1>, ReLU, Dropout<0.5>>>,
-    Named<"model_out", Sequential<Conv2d<256, 2, 1>, Tanh>>,
-    Upsample<4, upsample_mode::bilinear>>;
-
-static_assert(PatchDiscriminator::in_channels == 3 && EnergyDiscriminator::out_channels == 3,
-              "the discriminators see L and ab stacked: 3 channels (condition_on_l)");
-static_assert(ZhangRegressionGenerator::in_channels == 1 && ZhangRegressionGenerator::out_channels == 2,
-              "ZhangRegressionGenerator maps L (1 channel) to ab (2 channels)");
-
-/// The discriminators' input: L [N,1,H,W] and ab [N,2,H,W] stacked into [N,3,H,W].
-template <class T>
-Tensor<T, cpu> condition_on_l(const Tensor<T, cpu>& l, const Tensor<T, cpu>& ab) {
-    const Shape a = l.shape(), b = ab.shape();
-    if (a.c != 1 || b.c != 2 || a.n != b.n || a.h != b.h || a.w != b.w)
-        throw shape_error("condition_on_l expects L [N,1,H,W] and ab [N,2,H,W] of one size, got " + a.str() +
-                          " and " + b.str());
-    Tensor<T, cpu> out(Shape{.n = a.n, .c = 3, .h = a.h, .w = a.w});
-    kernels::concat_channels(l, ab, out);
-    return out;
-}
-
-}  // namespace chroma::models
-// ---- end chroma/models/gan.hpp ----
 // ---- end chroma/models/models.hpp ----
 
 // Checking gradients of new layers

@@ -12,6 +12,7 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,8 @@
 
 namespace chroma::train {
 
+struct EpochRecord;
+
 struct TrainerOptions {
     int epochs = 10;
     std::filesystem::path output = "runs/train";  // checkpoint, log.csv, loss.png, samples_*.png
@@ -38,6 +41,8 @@ struct TrainerOptions {
     bool quiet = false;                           // no progress output
     std::string architecture;                     // recorded in the checkpoint ("architecture"), so
                                                   // `chroma evaluate` and `chroma colorize` can rebuild the model
+    std::function<void(const EpochRecord&)> on_epoch_end;  // after each validation, before the
+                                                  // checkpoint: e.g. a ReduceOnPlateau step, whose rate is then saved
 };
 
 struct EpochRecord {
@@ -137,6 +142,7 @@ public:
                 break;
             }
             validate(validation, epoch, record);
+            if (options_.on_epoch_end) options_.on_epoch_end(record);
             history_.push_back(record);
             result.epochs.push_back(record);
             const bool improved = record.validation_loss < best_;

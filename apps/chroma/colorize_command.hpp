@@ -1,0 +1,221 @@
+#pragma once
+// `chroma colorize INPUT... [-o OUT]`: colourises photos at their full resolution.
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <new>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <chroma/backend/cpu/cpu.hpp>
+#include <chroma/data/image.hpp>
+#include <chroma/data/image_folder.hpp>
+#include <chroma/draw/grid.hpp>
+#include <chroma/inference/colorize_image.hpp>
+#include <chroma/train/progress.hpp>
+
+#include "arguments.hpp"
+#include "model_choice.hpp"
+
+namespace chroma::cli {
+
+inline std::string colorize_help() {
+    return std::string(
+               "usage: chroma colorize INPUT... [-o OUT] [options]\n"
+               "\n"
+               "Colourises photos. INPUT is image files or folders (searched recursively): JPEG, PNG (8 or\n"
+               "16 bit), BMP, TGA, GIF; grey, grey + alpha, RGB or RGBA. Colour photos are reduced to their\n"
+               "lightness first, so they can be re-colourised and compared with the original. The model\n"
+               "sees each photo at its native size; its colour is upsampled smoothly and joined with the\n"
+               "photo's own lightness at full resolution, so no detail is lost. Alpha is kept.\n"
+               "\n"
+               "Results keep the input's name and relative folder: JPEG stays JPEG, everything else becomes\n"
+               "PNG (8 bit). Inputs are never overwritten, existing results only with --force. Unreadable\n"
+               "files are reported and skipped; the exit status is 1 when any photo failed.\n"
+               "Memory: about width x height x (input channels + output channels) bytes per photo, at most\n"
+               "--max-pixels pixels each (12000 x 8000 RGB: 288 MB).\n"
+               "\n"
+               "options:\n"
+               "  -o, --output PATH     folder for the results (default: colorized); with one input file it\n"
+               "                        may be a file name ending in .png or .jpg\n") +
+           model_options_help +
+           "  --compare             also write NAME_compare.png: gray | colourised | original (when the\n"
+           "                        input had colour), at most --compare-height pixels tall (default 512)\n"
+           "  --threads N           CPU threads (default: all cores)\n"
+           "  --max-pixels N        refuse photos with more pixels than this (default 268435456)\n"
+           "  --force               replace existing results\n"
+           "  --quiet               no progress bar\n";
+}
+
+namespace detail {
+
+struct ColorizeJob {
+    std::filesystem::path input, output;
+};
+
+/// Where the result of `input` goes: its path relative to the folder it was found in, under
+/// `out`, with .jpg kept for JPEGs and .png for everything else.
+inline std::filesystem::path result_path(const std::filesystem::path& relative, const std::filesystem::path& out) {
+    std::string extension = relative.extension().string();
+    std::transform(extension.begin(), extension.end(), extension.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::filesystem::path result = out / relative;
+    result.replace_extension(extension == ".jpg" || extension == ".jpeg" ? relative.extension().string() : ".png");
+    return result;
+}
+
+inline bool names_image_file(const std::filesystem::path& path) {
+    std::string extension = path.extension().string();
+    std::transform(extension.begin(), extension.end(), extension.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return extension == ".png" || extension == ".jpg" || extension == ".jpeg";
+}
+
+inline std::filesystem::path canonical_or_absolute(const std::filesystem::path& path) {
+    std::error_code ec;
+    auto canonical = std::filesystem::weakly_canonical(path, ec);
+    return ec ? std::filesystem::absolute(path) : canonical;
+}
+
+/// Every input photo and its result path; the checks that must pass before anything is written.
+inline std::vector<ColorizeJob> plan_jobs(const std::vector<std::string>& inputs, const std::filesystem::path& out,
+                                          bool force) {
+    std::vector<ColorizeJob> jobs;
+    const bool single_file = inputs.size() == 1 && std::filesystem::is_regular_file(inputs[0]);
+    for (const std::string& input : inputs) {
+        const std::filesystem::path path(input);
+        if (std::filesystem::is_directory(path)) {
+            const auto files = data::list_images(path);
+            if (files.empty()) std::cerr << "chroma colorize: no images under " << input << "\n";
+            for (const auto& file : files) jobs.push_back({file, result_path(file.lexically_relative(path), out)});
+        } else if (std::filesystem::exists(path)) {
+            jobs.push_back({path, single_file && names_image_file(out) ? out : result_path(path.filename(), out)});
+        } else {
+            throw usage_failure("no such file or folder: " + input);
+        }
+    }
+    std::set<std::filesystem::path> input_paths;
+    for (const auto& job : jobs) input_paths.insert(canonical_or_absolute(job.input));
+    std::map<std::filesystem::path, std::filesystem::path> claimed;
+    std::vector<std::string> existing;
+    for (const auto& job : jobs) {
+        const auto target = canonical_or_absolute(job.output);
+        if (input_paths.count(target))
+            throw usage_failure("the result for " + job.input.string() + " would replace an input (" +
+                                job.output.string() + "); choose another -o");
+        if (const auto [it, fresh] = claimed.emplace(target, job.input); !fresh)
+            throw usage_failure(job.input.string() + " and " + it->second.string() + " would both be written to " +
+                                job.output.string() + "; colourise them into different folders");
+        if (!force && std::filesystem::exists(job.output)) existing.push_back(job.output.string());
+    }
+    if (!existing.empty())
+        throw usage_failure(std::to_string(existing.size()) + " result" + (existing.size() == 1 ? "" : "s") +
+                            " already exist" + (existing.size() == 1 ? "s" : "") + " (first: " + existing.front() +
+                            "); add --force to replace them");
+    return jobs;
+}
+
+/// gray | colourised | original (when the input had colour), each at most `height` tall.
+inline Image comparison(const Image& result, const Image* original, int height) {
+    const Image colour = inference::preview(result, height);
+    std::vector<Image> row{inference::lightness_picture(colour), colour};
+    std::vector<std::string> titles{"gray", "colourised"};
+    if (original) {
+        row.push_back(inference::preview(*original, height));
+        titles.push_back("original");
+    }
+    for (auto& image : row)
+        if (image.channels == 4) {  // the grid is RGB: drop alpha
+            Image rgb{.width = image.width, .height = image.height, .channels = 3, .pixels = {}};
+            rgb.pixels.reserve(image.pixel_count() * 3);
+            for (std::size_t i = 0; i < image.pixel_count(); ++i)
+                rgb.pixels.insert(rgb.pixels.end(), image.pixels.begin() + static_cast<std::ptrdiff_t>(i * 4),
+                                  image.pixels.begin() + static_cast<std::ptrdiff_t>(i * 4 + 3));
+            image = std::move(rgb);
+        } else if (image.channels == 2) {
+            Image rgb{.width = image.width, .height = image.height, .channels = 3, .pixels = {}};
+            for (std::size_t i = 0; i < image.pixel_count(); ++i)
+                rgb.pixels.insert(rgb.pixels.end(), 3, image.pixels[i * 2]);
+            image = std::move(rgb);
+        } else if (image.channels == 1) {
+            Image rgb{.width = image.width, .height = image.height, .channels = 3, .pixels = {}};
+            for (const auto v : image.pixels) rgb.pixels.insert(rgb.pixels.end(), 3, v);
+            image = std::move(rgb);
+        }
+    return draw::picture_grid({row}, titles);
+}
+
+inline std::filesystem::path comparison_path(const std::filesystem::path& output) {
+    std::filesystem::path path = output;
+    path.replace_filename(output.stem().string() + "_compare.png");
+    return path;
+}
+
+}  // namespace detail
+
+inline int run_colorize(const std::vector<std::string>& args) {
+    const Arguments a(args,
+                      {"--output", "--model", "--decode", "--size", "--backend", "--threads", "--max-pixels",
+                       "--compare-height"},
+                      {"--compare", "--force", "--quiet", "--help"}, {{"-o", "--output"}, {"-h", "--help"}});
+    if (a.has("--help")) {
+        std::cout << colorize_help();
+        return 0;
+    }
+    if (a.positional().empty()) throw usage_failure("colorize needs at least one INPUT file or folder");
+    if (a.has("--threads")) cpu::set_threads(static_cast<int>(a.integer("--threads", 1, 1, 1024)));
+    ImageLimits limits;
+    limits.max_pixels =
+        static_cast<std::uint64_t>(a.integer("--max-pixels", static_cast<long long>(limits.max_pixels), 1, 1LL << 40));
+    const bool compare = a.has("--compare"), quiet = a.has("--quiet");
+    const int compare_height = static_cast<int>(a.integer("--compare-height", 512, 16, 65536));
+    const std::filesystem::path out = a.text("--output", "colorized");
+
+    const auto jobs = detail::plan_jobs(a.positional(), out, a.has("--force"));
+    auto model = chosen_model(a);
+    if (!quiet) std::cout << "model: " << model_summary(*model) << "\n";
+
+    train::Progress progress("colorize", static_cast<long long>(jobs.size()), "images", quiet ? nullptr : stderr);
+    std::vector<std::string> failures;
+    std::size_t written = 0;
+    for (const auto& job : jobs) {
+        try {
+            Image photo = load_image(job.input, 0, limits);
+            const bool had_colour = photo.channels >= 3;
+            Image original;
+            if (compare && had_colour) original = inference::preview(photo, compare_height);
+            const Image result = inference::colorize(*model, std::move(photo));
+            if (!job.output.parent_path().empty()) std::filesystem::create_directories(job.output.parent_path());
+            save_image(job.output, result);
+            if (compare)
+                save_png(detail::comparison_path(job.output),
+                         detail::comparison(result, had_colour ? &original : nullptr, compare_height));
+            ++written;
+        } catch (const image_too_large_error& e) {
+            failures.push_back(std::string(e.what()) + " (raise the limit with --max-pixels)");
+        } catch (const std::bad_alloc&) {
+            failures.push_back(job.input.string() + ": not enough memory (lower --max-pixels)");
+        } catch (const std::exception& e) {
+            std::string reason = e.what();
+            if (reason.find(job.input.string()) == std::string::npos) reason = job.input.string() + ": " + reason;
+            failures.push_back(reason);
+        }
+        progress.advance(1);
+    }
+    progress.finish();
+    if (!quiet || !failures.empty()) {
+        std::cout << "colourised " << written << " of " << jobs.size() << " image" << (jobs.size() == 1 ? "" : "s")
+                  << " into " << (jobs.size() == 1 ? jobs[0].output.string() : out.string()) << " in "
+                  << train::format_duration(progress.elapsed()) << "\n";
+        if (!failures.empty()) {
+            std::cout << "skipped " << failures.size() << ":\n";
+            for (const auto& f : failures) std::cout << "  " << f << "\n";
+        }
+    }
+    return failures.empty() && !jobs.empty() ? 0 : 1;
+}
+
+}  // namespace chroma::cli

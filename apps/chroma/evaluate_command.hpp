@@ -1,0 +1,159 @@
+#pragma once
+// `chroma evaluate --data DIR`: scores a model against the gray baseline on colour photos, at
+// each photo's full resolution, and writes a comparison grid.
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <chroma/backend/cpu/cpu.hpp>
+#include <chroma/color/conversion.hpp>
+#include <chroma/data/file_split.hpp>
+#include <chroma/data/image.hpp>
+#include <chroma/data/image_folder.hpp>
+#include <chroma/draw/grid.hpp>
+#include <chroma/inference/colorize_image.hpp>
+#include <chroma/metrics/colorization_report.hpp>
+#include <chroma/train/progress.hpp>
+#include <chroma/train/trainer.hpp>
+
+#include "arguments.hpp"
+#include "model_choice.hpp"
+
+namespace chroma::cli {
+
+inline std::string evaluate_help() {
+    return std::string(
+               "usage: chroma evaluate --data DIR [options]\n"
+               "\n"
+               "Colourises the colour photos under DIR (searched recursively) from their lightness and\n"
+               "scores the result against the photos, at their full resolution, beside the gray baseline\n"
+               "(the same lightness with no colour): PSNR and SSIM on RGB, AuC (Zhang et al.'s ab accuracy\n"
+               "under 0..150), colourfulness (Hasler and Suesstrunk; the truth's is shown for scale) and\n"
+               "mean CIEDE2000. Writes a grid of gray | model | truth.\n"
+               "\n"
+               "options:\n"
+               "  --data DIR            the photos (required)\n") +
+           model_options_help +
+           "  --split all|validation|train  which photos: all, or the validation (or training) part of\n"
+           "                        the trainers' seeded split by file name (default all)\n"
+           "  --validation-fraction X  the split's validation fraction (default 0.1)\n"
+           "  --images N            at most N photos, a fixed sample (default: all chosen)\n"
+           "  --grid FILE           the comparison grid (default evaluate_grid.png; none: no grid)\n"
+           "  --grid-rows N         photos in the grid (default 8)\n"
+           "  --threads N           CPU threads (default: all cores)\n"
+           "  --quiet               no progress bar\n";
+}
+
+namespace detail {
+
+/// RGB copy of an 8-bit photo of 1 to 4 channels (grey repeated, alpha dropped).
+inline Image rgb_only(const Image& image) {
+    if (image.channels == 3) return image;
+    Image rgb{.width = image.width, .height = image.height, .channels = 3, .pixels = {}};
+    rgb.pixels.resize(image.pixel_count() * 3);
+    for (std::size_t i = 0; i < image.pixel_count(); ++i)
+        for (int c = 0; c < 3; ++c)
+            rgb.pixels[i * 3 + static_cast<std::size_t>(c)] =
+                image.pixels[i * static_cast<std::size_t>(image.channels) + (image.channels >= 3 ? static_cast<std::size_t>(c) : 0)];
+    return rgb;
+}
+
+/// printf-style text, so that everything goes through std::cout in order.
+template <class... Values>
+std::string format(const char* pattern, Values... values) {
+    char text[512];
+    std::snprintf(text, sizeof text, pattern, values...);
+    return text;
+}
+
+inline std::string scores_row(const char* name, const metrics::ColorizationScores& s) {
+    return format("%-14s %9.2f %7.4f %7.4f %14.2f %10.2f\n", name, s.psnr_rgb.value_or(0), s.ssim_rgb.value_or(0), s.auc,
+                  s.colourfulness.value_or(0), s.delta_e2000);
+}
+
+}  // namespace detail
+
+inline int run_evaluate(const std::vector<std::string>& args) {
+    const Arguments a(args,
+                      {"--data", "--model", "--decode", "--size", "--backend", "--split", "--validation-fraction",
+                       "--images", "--grid", "--grid-rows", "--threads"},
+                      {"--quiet", "--help"}, {{"-h", "--help"}});
+    if (a.has("--help")) {
+        std::cout << evaluate_help();
+        return 0;
+    }
+    if (!a.positional().empty()) throw usage_failure("unexpected argument '" + a.positional()[0] + "'");
+    if (!a.has("--data")) throw usage_failure("evaluate needs --data DIR, a folder of colour photos");
+    if (a.has("--threads")) cpu::set_threads(static_cast<int>(a.integer("--threads", 1, 1, 1024)));
+    const std::filesystem::path folder = a.text("--data", "");
+    const std::string split = a.text("--split", "all");
+    if (split != "all" && split != "validation" && split != "train")
+        throw usage_failure("--split must be all, validation or train, got '" + split + "'");
+    const double fraction = std::stod(a.text("--validation-fraction", "0.1"));
+    const auto images = a.integer("--images", 0, 0, 1LL << 30);
+    const std::string grid_path = a.text("--grid", "evaluate_grid.png");
+    const auto grid_rows = static_cast<std::size_t>(a.integer("--grid-rows", 8, 0, 1000));
+
+    auto files = data::list_images(folder);
+    if (files.empty()) throw usage_failure("no images under '" + folder.string() + "'");
+    if (split != "all") {
+        auto halves = data::split_by_file(files, fraction, 0, folder);
+        files = split == "validation" ? halves.validation : halves.train;
+    }
+    if (images > 0) files = data::sample_files(files, static_cast<std::size_t>(images), 0, folder);
+    auto model = chosen_model(a);
+    const bool quiet = a.has("--quiet");
+    std::cout << "model: " << model_summary(*model) << "\n"
+              << "data: " << files.size() << " photos from " << folder.string()
+              << (split == "all" ? "" : " (" + split + " split)") << ", scored at full resolution\n";
+
+    train::detail::ScoreMean model_mean, gray_mean;
+    std::vector<std::vector<Image>> grid;
+    std::vector<std::string> skipped;
+    train::Progress progress("evaluate", static_cast<long long>(files.size()), "images", quiet ? nullptr : stderr);
+    for (const auto& file : files) {
+        try {
+            const Image photo = detail::rgb_only(load_image(file));
+            const auto truth = color::rgb8_to_lab<float>(photo.pixels, photo.height, photo.width);
+            const Tensor<float> ab_small = inference::predict_ab_map(*model, photo);
+            const Tensor<float> predicted = inference::upsample_ab(ab_small, photo.width, photo.height);
+            model_mean.add(metrics::score_colorization(truth.lightness, predicted, truth.ab, train::detail::lab_to_rgb255), 1);
+            gray_mean.add(metrics::gray_baseline(truth.lightness, truth.ab, train::detail::lab_to_rgb255), 1);
+            if (grid.size() < grid_rows) {
+                const Image result = inference::join_lightness_and_ab(photo, ab_small);
+                const Image small = inference::preview(result, 160);
+                grid.push_back({inference::lightness_picture(small), small, inference::preview(photo, 160)});
+            }
+        } catch (const std::exception& e) {
+            std::string reason = e.what();
+            if (reason.find(file.string()) == std::string::npos) reason = file.string() + ": " + reason;
+            skipped.push_back(reason);
+        }
+        progress.advance(1);
+    }
+    progress.finish();
+    if (model_mean.weight == 0) throw io::file_error("no photo under " + folder.string() + " could be read");
+
+    const auto m = model_mean.mean(), g = gray_mean.mean();
+    using detail::format;
+    std::cout << format("\n%-14s %9s %7s %7s %14s %10s\n", "", "PSNR (dB)", "SSIM", "AuC", "colourfulness", "CIEDE2000")
+              << detail::scores_row("model", m) << detail::scores_row("gray baseline", g)
+              << format("%-14s %9s %7s %7s %14.2f %10s\n", "ground truth", "-", "-", "-", m.true_colourfulness.value_or(0), "-");
+    const double truth_colour = m.true_colourfulness.value_or(0);
+    std::cout << format("\nmodel - gray: PSNR %+.2f dB, CIEDE2000 %+.2f; colourfulness %.2f of the truth's\n",
+                        m.psnr_rgb.value_or(0) - g.psnr_rgb.value_or(0), m.delta_e2000 - g.delta_e2000,
+                        truth_colour > 0 ? m.colourfulness.value_or(0) / truth_colour : 0.0);
+    if (!skipped.empty()) {
+        std::cout << "skipped " << skipped.size() << " unreadable photo" << (skipped.size() == 1 ? "" : "s") << ":\n";
+        for (const auto& s : skipped) std::cout << "  " << s << "\n";
+    }
+    if (grid_path != "none" && !grid.empty()) {
+        save_image(grid_path, draw::picture_grid(grid, {"gray", model->traits().architecture, "truth"}));
+        std::cout << "grid: " << grid_path << "\n";
+    }
+    return 0;
+}
+
+}  // namespace chroma::cli

@@ -1,0 +1,122 @@
+// Trains the ResNet-18-encoder autoencoder (seed 002) with the seed's recipe: photos padded to
+// black squares and resized to 224 px (the seed's first stage; --size 608 for its second), batch
+// 15, learning rate 1e-4, 16 epochs. The seed names neither the optimiser nor the loss nor the
+// scaling; they follow its reference [2] (Melas-Kyriazi): Adam, mean squared error, L / 100 in and
+// ab as (ab + 128) / 255 out.
+//
+//   train_resnet_ae FOLDER [--images N] [--epochs 16] [--batch 15] [--lr 1e-4] [--size 224]
+//                          [--out runs/resnet-ae]
+//   train_resnet_ae --packed FILE [...]   (e.g. `chroma pack FOLDER -o f.pack --size 224 --fit pad`)
+#include <chroma/chroma.hpp>
+#include <chroma/models/resnet_autoencoder.hpp>
+#include <chroma/train/regression_task.hpp>
+#include <chroma/train/trainer.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+using namespace chroma;
+
+namespace {
+
+/// Melas-Kyriazi's ab scaling: (ab + 128) / 255, in [0, 1].
+constexpr color::Normalization ab_shifted_unit{.offset = -128.0, .scale = 255.0};
+
+struct Settings {
+    std::string folder, packed, out = "runs/resnet-ae";
+    int images = 0, epochs = 16, batch = 15, size = 224, threads = 2;
+    double learning_rate = 1e-4;
+};
+
+int usage(const char* program) {
+    std::fprintf(stderr,
+                 "usage: %s FOLDER [--images N] [--epochs N] [--batch N] [--lr X] [--size PX] [--out DIR]\n"
+                 "       %s --packed FILE [...]   (a file made by `chroma pack --fit pad`)\n",
+                 program, program);
+    return 2;
+}
+
+/// Seed 002's preprocessing: pad to a black square, resize to size x size; flips for training.
+data::Transform padded_square(int size, bool flip) {
+    return [size, flip](const FloatImage& image, Rng& rng) {
+        const FloatImage square = data::resize(data::pad_to_square(image), size, size);
+        return flip ? data::random_flip(square, rng) : square;
+    };
+}
+
+template <class TrainSource, class ValidationSource>
+int train_model(TrainSource& training, ValidationSource& validation, const Settings& s) {
+    Model<models::ResNetAutoencoder> model(1);
+    std::printf("recipe: resnet-ae (seed 002): L/100 -> ab (ab+128)/255, mean squared error, Adam lr %g, batch %d, "
+                "%d epochs, photos padded to %d px squares; %lld parameters\n",
+                s.learning_rate, s.batch, s.epochs, s.size, static_cast<long long>(model.parameter_count()));
+    train::RegressionTask<loss::MSELoss> task(color::lightness_unit, ab_shifted_unit);
+    optim::Adam<> adam({.learning_rate = s.learning_rate});
+    train::Trainer trainer(model, task, adam,
+                           {.epochs = s.epochs, .output = s.out, .sample_rows = 6, .architecture = "resnet-ae"});
+    const train::TrainResult result = trainer.fit(training, validation);
+    if (result.epochs.empty()) return 1;
+    const auto& last = result.epochs.back();
+    std::printf("epoch %d: validation loss %.5f; PSNR %.2f dB (gray %.2f), dE2000 %.2f (gray %.2f); see %s\n",
+                last.epoch, last.validation_loss, last.model.psnr_rgb.value_or(0), last.gray.psnr_rgb.value_or(0),
+                last.model.delta_e2000, last.gray.delta_e2000, s.out.c_str());
+    return result.reason == train::stop_reason::non_finite_loss ? 1 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Settings s;
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        auto value = [&]() -> const char* {
+            if (i + 1 >= argc) {
+                std::fprintf(stderr, "%s needs a value\n", arg.c_str());
+                std::exit(usage(argv[0]));
+            }
+            return argv[++i];
+        };
+        if (arg == "--images") s.images = std::atoi(value());
+        else if (arg == "--epochs") s.epochs = std::atoi(value());
+        else if (arg == "--batch") s.batch = std::atoi(value());
+        else if (arg == "--lr") s.learning_rate = std::atof(value());
+        else if (arg == "--size") s.size = std::atoi(value());
+        else if (arg == "--out") s.out = value();
+        else if (arg == "--packed") s.packed = value();
+        else if (arg == "--help" || arg == "-h") return usage(argv[0]) - 2;
+        else if (!arg.empty() && arg[0] == '-') return usage(argv[0]);
+        else s.folder = arg;
+    }
+    if (s.folder.empty() == s.packed.empty()) return usage(argv[0]);
+    if (s.epochs < 1 || s.batch < 1 || s.size < 8 || s.size % 8 != 0 || s.images < 0) {
+        std::fprintf(stderr, "--epochs and --batch must be at least 1, --size a multiple of 8\n");
+        return 2;
+    }
+
+    try {
+        const data::LoaderOptions train_options{.batch_size = s.batch, .threads = s.threads, .seed = 1};
+        const data::LoaderOptions validation_options{.batch_size = s.batch, .threads = s.threads, .shuffle = false};
+        if (!s.packed.empty()) {
+            // Packed with --fit pad the images are squares already; they are resized to --size.
+            const auto packed = std::make_shared<const data::PackedDataset>(s.packed);
+            std::printf("%s: %zu images of %d x %d\n", s.packed.c_str(), packed->size(), packed->width(), packed->height());
+            auto split = data::split_dataset(packed, 0.1);
+            data::Loader training(std::move(split.train), padded_square(s.size, true), train_options);
+            data::Loader validation(std::move(split.validation), padded_square(s.size, false), validation_options);
+            return train_model(training, validation, s);
+        }
+        const auto all = data::list_images(s.folder);
+        const auto chosen = s.images > 0 ? data::sample_files(all, static_cast<std::size_t>(s.images), 0, s.folder) : all;
+        const data::FileSplit split = data::split_by_file(chosen, 0.1, 0, s.folder);
+        std::printf("%s: %zu images, using %zu: %zu to train, %zu to validate\n", s.folder.c_str(), all.size(),
+                    chosen.size(), split.train.size(), split.validation.size());
+        data::Loader training(data::ImageFiles(split.train), padded_square(s.size, true), train_options);
+        data::Loader validation(data::ImageFiles(split.validation), padded_square(s.size, false), validation_options);
+        return train_model(training, validation, s);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "train_resnet_ae: %s\n", e.what());
+        return 1;
+    }
+}

@@ -1,0 +1,149 @@
+#pragma once
+// Colorizer: a trained model behind one small interface, so that tools which colourise photos
+// (chroma colorize, chroma evaluate) need not know which network they hold.
+//
+//   predict_ab(L)  L [N,1,h,w] in CIELAB units (0..100) -> ab [N,2,h,w] in CIELAB units,
+//                  at the same size; the model's own input scaling, softmax, decoding and
+//                  upsampling happen inside.
+//
+// ClassifierColorizer wraps a 313-bin classifier (decoding chosen by set_decoding),
+// RegressionColorizer a network that outputs normalised ab. Both run the model in eval mode
+// (BatchNorm statistics, no dropout). models/zoo.hpp builds them by architecture name.
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "../color/decoding.hpp"
+#include "../color/normalization.hpp"
+#include "../core/error.hpp"
+#include "../io/checkpoint.hpp"
+#include "../io/safetensors.hpp"
+#include "../nn/model.hpp"
+#include "../train/batch.hpp"
+#include "../train/classification_task.hpp"
+#include "../train/regression_task.hpp"
+
+namespace chroma::inference {
+
+/// What a caller needs to know to feed a model well.
+struct ModelTraits {
+    std::string architecture;  // "light64", "eccv16", "colornet-unet", ...
+    int native_size = 64;      // the shorter side of the images it was trained on, in pixels
+    int size_multiple = 8;     // input sides must be multiples of this
+    bool classifier = false;   // a 313-bin classifier: decoding applies
+};
+
+class Colorizer {
+public:
+    explicit Colorizer(ModelTraits traits) : traits_(std::move(traits)) {}
+    virtual ~Colorizer() = default;
+    Colorizer(const Colorizer&) = delete;
+    Colorizer& operator=(const Colorizer&) = delete;
+
+    const ModelTraits& traits() const noexcept { return traits_; }
+    ModelTraits& traits() noexcept { return traits_; }
+    virtual long long parameter_count() = 0;
+
+    /// Every parameter and statistic from a training checkpoint (names under `prefix`).
+    virtual void load(const io::Checkpoint& checkpoint, const std::string& prefix) = 0;
+    /// Every parameter and statistic from a safetensors file with the model's names.
+    virtual void load(const io::SafetensorsFile& file) = 0;
+    /// The parameters alone, with `metadata`, as a safetensors file.
+    virtual void save(const std::filesystem::path& path, const std::map<std::string, std::string>& metadata) = 0;
+
+    /// How a classifier turns its bin probabilities into ab; an error for regression models.
+    virtual void set_decoding(const color::Decoding& decoding) = 0;
+    virtual color::Decoding decoding() const = 0;
+
+    /// L [N,1,h,w] (0..100) -> ab [N,2,h,w]; h and w multiples of traits().size_multiple.
+    virtual const Tensor<float>& predict_ab(const Tensor<float>& lightness) = 0;
+
+protected:
+    void check_input(const Tensor<float>& lightness) const {
+        const Shape s = lightness.shape();
+        const int m = traits_.size_multiple;
+        if (s.c != 1 || s.h < m || s.w < m || s.h % m != 0 || s.w % m != 0)
+            throw shape_error(traits_.architecture + ": expects lightness [N,1,H,W] with H and W multiples of " +
+                              std::to_string(m) + ", got " + s.str());
+    }
+
+private:
+    ModelTraits traits_;
+};
+
+namespace detail {
+
+/// What every colorizer holding a Model<Net> does the same way.
+template <class Net>
+class NetColorizer : public Colorizer {
+public:
+    explicit NetColorizer(ModelTraits traits) : Colorizer(std::move(traits)), model_(1) { model_.eval(); }
+    Model<Net>& model() noexcept { return model_; }
+    long long parameter_count() override { return static_cast<long long>(model_.parameter_count()); }
+    void load(const io::Checkpoint& checkpoint, const std::string& prefix) override {
+        io::load_parameters(checkpoint, model_, prefix);
+    }
+    void load(const io::SafetensorsFile& file) override { io::load_safetensors(file, model_); }
+    void save(const std::filesystem::path& path, const std::map<std::string, std::string>& metadata) override {
+        io::save_safetensors(path, model_, metadata);
+    }
+
+protected:
+    Model<Net> model_;
+};
+
+}  // namespace detail
+
+/// A 313-bin classifier: normalised L in, logits out, decoded to ab at the input size.
+template <class Net>
+class ClassifierColorizer final : public detail::NetColorizer<Net> {
+public:
+    ClassifierColorizer(ModelTraits traits, train::ClassificationOptions options)
+        : detail::NetColorizer<Net>(std::move(traits)), task_(std::move(options)) {}
+
+    void set_decoding(const color::Decoding& decoding) override {
+        auto options = task_.options();
+        options.decoding = decoding;
+        task_ = train::ClassificationTask(std::move(options));
+    }
+    color::Decoding decoding() const override { return task_.options().decoding; }
+
+    const Tensor<float>& predict_ab(const Tensor<float>& lightness) override {
+        this->check_input(lightness);
+        batch_.lightness = lightness;
+        const Tensor<float>& logits = this->model_.forward(task_.input(batch_));
+        return task_.predicted_ab(logits);
+    }
+
+private:
+    train::ClassificationTask task_;
+    train::Batch batch_;
+};
+
+/// A network whose output is ab scaled by `ab` normalisation (tanh x 110 for ColorNet).
+template <class Net>
+class RegressionColorizer final : public detail::NetColorizer<Net> {
+public:
+    RegressionColorizer(ModelTraits traits, color::Normalization lightness, color::Normalization ab)
+        : detail::NetColorizer<Net>(std::move(traits)), task_(lightness, ab) {}
+
+    void set_decoding(const color::Decoding&) override {
+        throw usage_error(this->traits().architecture + " predicts ab directly (regression); decoding applies only to "
+                          "the 313-bin classifiers");
+    }
+    color::Decoding decoding() const override { return {}; }
+
+    const Tensor<float>& predict_ab(const Tensor<float>& lightness) override {
+        this->check_input(lightness);
+        batch_.lightness = lightness;
+        return task_.predicted_ab(this->model_.forward(task_.input(batch_)));
+    }
+
+private:
+    train::RegressionTask<> task_;
+    train::Batch batch_;
+};
+
+}  // namespace chroma::inference

@@ -1,0 +1,233 @@
+// The chroma program's colorize, evaluate and export commands, run as a user would: model files
+// found and rebuilt, folders with broken files, 16-bit and RGBA PNGs, a 1x1 image, a photo far
+// larger than any model input, and the rules about what may be overwritten.
+#include <catch2/catch.hpp>
+
+#include "../../apps/chroma/colorize_command.hpp"
+#include "../../apps/chroma/evaluate_command.hpp"
+#include "../../apps/chroma/export_command.hpp"
+
+#include <chroma/inference/model_file.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "support/temporary_folder.hpp"
+
+using namespace chroma;
+using chroma::testing::TemporaryFolder;
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path fixtures = CHROMA_FIXTURE_DIR;
+
+Image gradient(int width, int height, int channels) {
+    Image image{.width = width, .height = height, .channels = channels, .pixels = {}};
+    image.pixels.resize(static_cast<std::size_t>(width) * height * channels);
+    for (int y = 0; y < height; ++y)
+        for (int x = 0; x < width; ++x)
+            for (int c = 0; c < channels; ++c)
+                image.pixels[(static_cast<std::size_t>(y) * width + x) * channels + c] =
+                    static_cast<std::uint8_t>((x * 255 / std::max(1, width - 1) + c * 60 + y) % 256);
+    return image;
+}
+
+/// A light64 model file with the library's default initialisation (what the commands load).
+fs::path model_file(const TemporaryFolder& folder) {
+    const fs::path path = folder / "model.safetensors";
+    auto model = inference::make_colorizer("light64");
+    model->set_decoding(color::Decoding::annealed_mean(0.5));
+    inference::save_model_file(path, *model, "untrained, for tests");
+    return path;
+}
+
+/// Runs a command with its standard output captured.
+template <class Command>
+int run(Command command, std::vector<std::string> args, std::string* printed = nullptr) {
+    std::ostringstream captured;
+    auto* old = std::cout.rdbuf(captured.rdbuf());
+    int status = 0;
+    try {
+        status = command(args);
+    } catch (...) {
+        std::cout.rdbuf(old);
+        throw;
+    }
+    std::cout.rdbuf(old);
+    if (printed) *printed = captured.str();
+    return status;
+}
+
+}  // namespace
+
+TEST_CASE("colorize handles a folder of mixed, broken and odd images", "[cli]") {
+    TemporaryFolder folder("colorize");
+    const fs::path model = model_file(folder);
+    const fs::path photos = folder / "photos";
+    fs::create_directories(photos / "sub");
+    save_jpeg(photos / "rgb.jpg", gradient(80, 60, 3));
+    save_png(photos / "rgba.png", gradient(30, 20, 4));
+    save_png(photos / "sub" / "one_pixel.png", gradient(1, 1, 1));
+    fs::copy_file(fixtures / "gray16_4x3.png", photos / "gray16.png");
+    std::ofstream(photos / "notes.jpg") << "not an image";
+    {
+        std::ifstream in(photos / "rgba.png", std::ios::binary);
+        std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        std::ofstream(photos / "cut.png", std::ios::binary) << bytes.substr(0, bytes.size() / 3);
+    }
+
+    const fs::path out = folder / "out";
+    std::string printed;
+    const int status = run(cli::run_colorize,
+                           {photos.string(), "-o", out.string(), "--model", model.string(), "--compare", "--quiet"}, &printed);
+    CHECK(status == 1);  // two files could not be read
+    CHECK_THAT(printed, Catch::Contains("colourised 4 of 6"));
+    CHECK_THAT(printed, Catch::Contains("notes.jpg"));
+    CHECK_THAT(printed, Catch::Contains("cut.png"));
+
+    const Image rgb = load_image(out / "rgb.jpg");
+    CHECK((rgb.width == 80 && rgb.height == 60 && rgb.channels == 3));
+    const Image rgba = load_image(out / "rgba.png");
+    REQUIRE(rgba.channels == 4);
+    const Image rgba_in = gradient(30, 20, 4);
+    for (std::size_t i = 0; i < rgba.pixel_count(); ++i) CHECK(rgba.pixels[i * 4 + 3] == rgba_in.pixels[i * 4 + 3]);
+    const ImageInfo one = read_image_info(out / "sub" / "one_pixel.png");
+    CHECK((one.width == 1 && one.height == 1 && one.channels == 3));
+    const ImageInfo gray16 = read_image_info(out / "gray16.png");
+    CHECK((gray16.width == 4 && gray16.height == 3 && gray16.channels == 3 && gray16.bits_per_channel == 8));
+    CHECK(fs::exists(out / "rgb_compare.png"));
+    CHECK(read_image_info(out / "rgb_compare.png").width > 3 * 80);  // gray | colourised | original
+    CHECK(!fs::exists(out / "notes.png"));
+
+    // Results exist now: refused without --force, nothing touched; replaced with it.
+    const auto written = fs::last_write_time(out / "rgb.jpg");
+    CHECK_THROWS_WITH(run(cli::run_colorize, {photos.string(), "-o", out.string(), "--model", model.string(), "--quiet"}),
+                      Catch::Contains("already exist") && Catch::Contains("--force"));
+    CHECK(fs::last_write_time(out / "rgb.jpg") == written);
+    CHECK(run(cli::run_colorize, {(photos / "rgb.jpg").string(), "-o", out.string(), "--model", model.string(), "--force",
+                                  "--quiet"}) == 0);
+}
+
+TEST_CASE("colorize never writes over its inputs and says what is wrong with its options", "[cli]") {
+    TemporaryFolder folder("colorize_rules");
+    const fs::path model = model_file(folder);
+    const fs::path photo = folder / "photo.png";
+    save_png(photo, gradient(16, 16, 3));
+
+    CHECK_THROWS_WITH(run(cli::run_colorize, {photo.string(), "-o", photo.string(), "--model", model.string(), "--force"}),
+                      Catch::Contains("would replace an input"));
+    CHECK_THROWS_WITH(run(cli::run_colorize, {folder.path.string(), "-o", folder.path.string(), "--model", model.string(),
+                                              "--force"}),
+                      Catch::Contains("would replace an input"));
+    CHECK_THROWS_WITH(run(cli::run_colorize, {(folder / "missing.jpg").string(), "--model", model.string()}),
+                      Catch::Contains("missing.jpg"));
+    CHECK_THROWS_WITH(run(cli::run_colorize, {photo.string(), "-o", (folder / "o.png").string(), "--model", model.string(),
+                                              "--decode", "median"}),
+                      Catch::Contains("median"));
+    CHECK_THROWS_WITH(run(cli::run_colorize, {photo.string(), "-o", (folder / "o.png").string(), "--model", model.string(),
+                                              "--backend", "tpu"}),
+                      Catch::Contains("cpu or cuda"));
+    CHECK_THROWS_WITH(run(cli::run_colorize, {photo.string(), "-o", (folder / "o.png").string(), "--model",
+                                              (folder / "nope.safetensors").string()}),
+                      Catch::Contains("nope.safetensors"));
+    CHECK_THROWS_AS(run(cli::run_colorize, {photo.string(), "--frobnicate"}), cli::usage_failure);
+    // One input file and an image file name as -o: written exactly there.
+    CHECK(run(cli::run_colorize, {photo.string(), "-o", (folder / "exact.jpg").string(), "--model", model.string(),
+                                  "--decode", "topk:2", "--quiet"}) == 0);
+    CHECK(read_image_info(folder / "exact.jpg").width == 16);
+}
+
+TEST_CASE("colorize keeps a photo far larger than the model's input at its full size", "[cli][large]") {
+    TemporaryFolder folder("colorize_large");
+    const fs::path model = model_file(folder);
+#if defined(__SANITIZE_ADDRESS__)
+    const int width = 3000, height = 2000;  // the same code paths; the full size takes minutes under ASan
+#else
+    const int width = 12000, height = 8000;
+#endif
+    save_jpeg(folder / "large.jpg", gradient(width, height, 3), 80);
+    REQUIRE(run(cli::run_colorize, {(folder / "large.jpg").string(), "-o", (folder / "out").string(), "--model",
+                                    model.string(), "--quiet"}) == 0);
+    const ImageInfo info = read_image_info(folder / "out" / "large.jpg");
+    CHECK((info.width == width && info.height == height && info.channels == 3));
+    // Above the pixel limit: refused from the header, reported, nothing written.
+    std::string printed;
+    CHECK(run(cli::run_colorize, {(folder / "large.jpg").string(), "-o", (folder / "small").string(), "--model",
+                                  model.string(), "--max-pixels", "1000000", "--quiet"},
+              &printed) == 1);
+    CHECK_THAT(printed, Catch::Contains("large.jpg") && Catch::Contains("max"));
+    CHECK(!fs::exists(folder / "small" / "large.jpg"));
+}
+
+TEST_CASE("model files: checkpoints export to safetensors that rebuild the same model", "[cli]") {
+    TemporaryFolder folder("export");
+    auto original = inference::make_colorizer("light64");
+    // A checkpoint as the trainer writes it: parameters under "model.", the architecture as text.
+    io::Checkpoint checkpoint;
+    auto* typed = dynamic_cast<inference::ClassifierColorizer<models::LightClassifier>*>(original.get());
+    REQUIRE(typed != nullptr);
+    init::pytorch_default(typed->model(), 99);
+    io::save_parameters(checkpoint, typed->model());
+    checkpoint.put_text("architecture", "light64");
+    checkpoint.save(folder / "checkpoint.ckpt");
+
+    REQUIRE(run(cli::run_export, {(folder / "checkpoint.ckpt").string(), "-o", (folder / "m.safetensors").string(),
+                                  "--decode", "annealed:0.3", "--size", "72"}) == 0);
+    auto loaded = inference::load_colorizer(folder / "m.safetensors");
+    CHECK(loaded->traits().architecture == "light64");
+    CHECK(loaded->traits().native_size == 72);
+    CHECK(loaded->decoding().temperature == 0.3);
+    auto from_checkpoint = inference::load_colorizer(folder / "checkpoint.ckpt");
+    original->set_decoding(color::Decoding::annealed_mean(0.3));
+    from_checkpoint->set_decoding(color::Decoding::annealed_mean(0.3));
+    const Tensor<float> l = inference::lightness_at(gradient(40, 40, 3), {64, 64});
+    const Tensor<float> a = original->predict_ab(l);
+    const Tensor<float> b = loaded->predict_ab(l);
+    const Tensor<float> c = from_checkpoint->predict_ab(l);
+    for (index_t i = 0; i < a.size(); ++i) {
+        REQUIRE(b.data()[i] == a.data()[i]);
+        REQUIRE(c.data()[i] == a.data()[i]);
+    }
+    CHECK_THROWS_WITH(run(cli::run_export, {(folder / "checkpoint.ckpt").string(), "-o", (folder / "m.safetensors").string()}),
+                      Catch::Contains("--force"));
+
+    // Files that do not say what they hold, or hold something else.
+    io::Checkpoint anonymous;
+    io::save_parameters(anonymous, typed->model());
+    anonymous.save(folder / "anonymous.ckpt");
+    CHECK_THROWS_WITH(inference::load_colorizer(folder / "anonymous.ckpt"), Catch::Contains("architecture"));
+    io::Checkpoint wrong;
+    io::save_parameters(wrong, typed->model());
+    wrong.put_text("architecture", "colornet-ae");
+    wrong.save(folder / "wrong.ckpt");
+    CHECK_THROWS_WITH(inference::load_colorizer(folder / "wrong.ckpt"),
+                      Catch::Contains("wrong.ckpt") && Catch::Contains("holds colornet-ae"));
+    io::SafetensorsWriter bare;
+    bare.add("x", Tensor<float>(Shape{.n = 1, .c = 1, .h = 1, .w = 1}));
+    bare.save(folder / "bare.safetensors");
+    CHECK_THROWS_WITH(inference::load_colorizer(folder / "bare.safetensors"), Catch::Contains("does not say"));
+    CHECK_THROWS_WITH(inference::make_colorizer("vgg"), Catch::Contains("light64"));
+    CHECK_THROWS_WITH(inference::load_colorizer(folder.path), Catch::Contains("folder"));
+}
+
+TEST_CASE("evaluate scores a model and the gray baseline and draws a grid", "[cli]") {
+    TemporaryFolder folder("evaluate");
+    const fs::path model = model_file(folder);
+    const fs::path photos = folder / "photos";
+    fs::create_directories(photos);
+    for (int i = 0; i < 3; ++i) save_png(photos / ("p" + std::to_string(i) + ".png"), gradient(40 + 8 * i, 32, 3));
+    std::ofstream(photos / "broken.png") << "no";
+    std::string printed;
+    REQUIRE(run(cli::run_evaluate, {"--data", photos.string(), "--model", model.string(), "--grid",
+                                    (folder / "grid.png").string(), "--quiet"},
+                &printed) == 0);
+    CHECK_THAT(printed, Catch::Contains("gray baseline") && Catch::Contains("CIEDE2000") &&
+                            Catch::Contains("skipped 1") && Catch::Contains("broken.png"));
+    const ImageInfo grid = read_image_info(folder / "grid.png");
+    CHECK(grid.height > 3 * 32);
+    CHECK_THROWS_WITH(run(cli::run_evaluate, {"--model", model.string()}), Catch::Contains("--data"));
+}
