@@ -35,8 +35,8 @@ inline std::string colorize_help() {
                "Results keep the input's name and relative folder: JPEG stays JPEG, everything else becomes\n"
                "PNG (8 bit). Inputs are never overwritten, existing results only with --force. Unreadable\n"
                "files are reported and skipped; the exit status is 1 when any photo failed.\n"
-               "Memory: about width x height x (input channels + output channels) bytes per photo, at most\n"
-               "--max-pixels pixels each (12000 x 8000 RGB: 288 MB).\n"
+               "Memory: the decoded photo, colourised in place, plus the codecs' buffers (a 12000 x 8000\n"
+               "JPEG peaks at about 0.7 GB); photos over --max-pixels are refused before decoding.\n"
                "\n"
                "options:\n"
                "  -o, --output PATH     folder for the results (default: colorized); with one input file it\n"
@@ -44,6 +44,8 @@ inline std::string colorize_help() {
            model_options_help +
            "  --compare             also write NAME_compare.png: gray | colourised | original (when the\n"
            "                        input had colour), at most --compare-height pixels tall (default 512)\n"
+           "  --grid FILE           also write one PNG of every photo: gray | colourised | original (when\n"
+           "                        the input had colour), a row each, 160 pixels tall\n"
            "  --threads N           CPU threads (default: all cores)\n"
            "  --max-pixels N        refuse photos with more pixels than this (default 268435456)\n"
            "  --force               replace existing results\n"
@@ -118,15 +120,11 @@ inline std::vector<ColorizeJob> plan_jobs(const std::vector<std::string>& inputs
     return jobs;
 }
 
-/// gray | colourised | original (when the input had colour), each at most `height` tall.
-inline Image comparison(const Image& result, const Image* original, int height) {
+/// gray | colourised | original (when the input had colour), each at most `height` tall, RGB.
+inline std::vector<Image> comparison_row(const Image& result, const Image* original, int height) {
     const Image colour = inference::preview(result, height);
     std::vector<Image> row{inference::lightness_picture(colour), colour};
-    std::vector<std::string> titles{"gray", "colourised"};
-    if (original) {
-        row.push_back(inference::preview(*original, height));
-        titles.push_back("original");
-    }
+    if (original) row.push_back(inference::preview(*original, height));
     for (auto& image : row)
         if (image.channels == 4) {  // the grid is RGB: drop alpha
             Image rgb{.width = image.width, .height = image.height, .channels = 3, .pixels = {}};
@@ -145,7 +143,17 @@ inline Image comparison(const Image& result, const Image* original, int height) 
             for (const auto v : image.pixels) rgb.pixels.insert(rgb.pixels.end(), 3, v);
             image = std::move(rgb);
         }
-    return draw::picture_grid({row}, titles);
+    return row;
+}
+
+inline Image comparison(const std::vector<std::vector<Image>>& rows) {
+    std::vector<std::string> titles{"gray", "colourised"};
+    for (const auto& row : rows)
+        if (row.size() == 3) {
+            titles.push_back("original");
+            break;
+        }
+    return draw::picture_grid(rows, titles, 4, 64);  // tiny photos enlarged to be seen
 }
 
 inline std::filesystem::path comparison_path(const std::filesystem::path& output) {
@@ -159,7 +167,7 @@ inline std::filesystem::path comparison_path(const std::filesystem::path& output
 inline int run_colorize(const std::vector<std::string>& args) {
     const Arguments a(args,
                       {"--output", "--model", "--decode", "--size", "--backend", "--threads", "--max-pixels",
-                       "--compare-height"},
+                       "--compare-height", "--grid"},
                       {"--compare", "--force", "--quiet", "--help"}, {{"-o", "--output"}, {"-h", "--help"}});
     if (a.has("--help")) {
         std::cout << colorize_help();
@@ -173,6 +181,8 @@ inline int run_colorize(const std::vector<std::string>& args) {
     const bool compare = a.has("--compare"), quiet = a.has("--quiet");
     const int compare_height = static_cast<int>(a.integer("--compare-height", 512, 16, 65536));
     const std::filesystem::path out = a.text("--output", "colorized");
+    const std::filesystem::path grid_path = a.text("--grid", "");
+    std::vector<std::vector<Image>> grid;
 
     const auto jobs = detail::plan_jobs(a.positional(), out, a.has("--force"));
     auto model = chosen_model(a);
@@ -186,13 +196,16 @@ inline int run_colorize(const std::vector<std::string>& args) {
             Image photo = load_image(job.input, 0, limits);
             const bool had_colour = photo.channels >= 3;
             Image original;
-            if (compare && had_colour) original = inference::preview(photo, compare_height);
+            if ((compare || !grid_path.empty()) && had_colour)
+                original = inference::preview(photo, std::max(compare_height, 160));
             const Image result = inference::colorize(*model, std::move(photo));
             if (!job.output.parent_path().empty()) std::filesystem::create_directories(job.output.parent_path());
             save_image(job.output, result);
             if (compare)
                 save_png(detail::comparison_path(job.output),
-                         detail::comparison(result, had_colour ? &original : nullptr, compare_height));
+                         detail::comparison({detail::comparison_row(result, had_colour ? &original : nullptr, compare_height)}));
+            if (!grid_path.empty())
+                grid.push_back(detail::comparison_row(result, had_colour ? &original : nullptr, 160));
             ++written;
         } catch (const image_too_large_error& e) {
             failures.push_back(std::string(e.what()) + " (raise the limit with --max-pixels)");
@@ -206,6 +219,11 @@ inline int run_colorize(const std::vector<std::string>& args) {
         progress.advance(1);
     }
     progress.finish();
+    if (!grid.empty()) {
+        if (!grid_path.parent_path().empty()) std::filesystem::create_directories(grid_path.parent_path());
+        save_png(grid_path, detail::comparison(grid));
+        if (!quiet) std::cout << "grid: " << grid_path.string() << "\n";
+    }
     if (!quiet || !failures.empty()) {
         std::cout << "colourised " << written << " of " << jobs.size() << " image" << (jobs.size() == 1 ? "" : "s")
                   << " into " << (jobs.size() == 1 ? jobs[0].output.string() : out.string()) << " in "

@@ -83,7 +83,9 @@ TEST_CASE("colorize handles a folder of mixed, broken and odd images", "[cli]") 
     const fs::path out = folder / "out";
     std::string printed;
     const int status = run(cli::run_colorize,
-                           {photos.string(), "-o", out.string(), "--model", model.string(), "--compare", "--quiet"}, &printed);
+                           {photos.string(), "-o", out.string(), "--model", model.string(), "--compare", "--quiet", "--grid",
+                            (folder / "grid.png").string()},
+                           &printed);
     CHECK(status == 1);  // two files could not be read
     CHECK_THAT(printed, Catch::Contains("colourised 4 of 6"));
     CHECK_THAT(printed, Catch::Contains("notes.jpg"));
@@ -102,6 +104,7 @@ TEST_CASE("colorize handles a folder of mixed, broken and odd images", "[cli]") 
     CHECK(fs::exists(out / "rgb_compare.png"));
     CHECK(read_image_info(out / "rgb_compare.png").width > 3 * 80);  // gray | colourised | original
     CHECK(!fs::exists(out / "notes.png"));
+    CHECK(read_image_info(folder / "grid.png").height > 4 * 64);  // a row for each of the 4 photos
 
     // Results exist now: refused without --force, nothing touched; replaced with it.
     const auto written = fs::last_write_time(out / "rgb.jpg");

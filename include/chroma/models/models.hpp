@@ -6,3 +6,4 @@
 #include "light_classifier.hpp"    // seed 003: LightClassifier
 #include "resnet_autoencoder.hpp"  // seed 002: ResNet18Encoder, ResNetAutoencoder
 #include "gan.hpp"                 // seed 004: PatchDiscriminator, EnergyDiscriminator, ZhangRegressionGenerator
+#include "photo_unet.hpp"          // the bundled model: PhotoUNet
