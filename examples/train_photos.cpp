@@ -3,9 +3,11 @@
 // file, decoded and augmented on worker threads while the model trains (or read from a file made
 // by `chroma pack`), with a validation pass, a sample grid and a loss curve after every epoch.
 // The loss is L1 on ab / 110: a mean squared error pulls every uncertain colour to the average,
-// brown, where L1 keeps to the likelier colour.
+// brown, where L1 keeps to the likelier colour. L1 still leans to the common desaturated
+// colours; --rebalance LAMBDA weights each pixel by its colour's class-rebalancing weight
+// (train/rebalanced_regression_task.hpp, prior estimated from the training images).
 //
-//   train_photos FOLDER [--images 200] [--epochs 30] [--batch 16] [--lr X] [--crop 56] [--out runs/photos] [--resume]
+//   train_photos FOLDER [--images 200] [--epochs 30] [--batch 16] [--lr X] [--crop 56] [--rebalance 0.5] [--out runs/photos] [--resume]
 //   train_photos --packed photos.pack [...]
 #include <chroma/chroma.hpp>
 #include <chroma/models/photo_unet.hpp>
@@ -23,24 +25,26 @@ struct Settings {
     std::string folder, packed, out = "runs/photos";
     int images = 200, epochs = 30, batch = 16, size = 64, crop = 56, threads = 2;
     double learning_rate = 2e-3;
+    double rebalance = 0.0;  // lambda of the class rebalancing; 0: plain L1
+    int prior_batches = 100;
     bool resume = false;
 };
 
 int usage(const char* program) {
     std::fprintf(stderr,
-                 "usage: %s FOLDER [--images N] [--epochs N] [--batch N] [--lr X] [--crop PX] [--out DIR] [--resume]\n"
+                 "usage: %s FOLDER [--images N] [--epochs N] [--batch N] [--lr X] [--crop PX] [--rebalance LAMBDA]\n"
+                 "                 [--out DIR] [--resume]\n"
                  "       %s --packed FILE [--epochs N] ...   (a file made by `chroma pack`)\n",
                  program, program);
     return 2;
 }
 
-template <class TrainSource, class ValidationSource>
-int run_training(TrainSource& training, ValidationSource& validation, const Settings& s) {
+template <class Task, class TrainSource, class ValidationSource>
+int run_training(Task& task, TrainSource& training, ValidationSource& validation, const Settings& s) {
     Model<models::PhotoUNet> model(1);
-    std::printf("photo-unet, %lld parameters, %d CPU threads; Adam lr %g, batch %d, %d x %d crops of %d px\n",
+    std::printf("photo-unet, %lld parameters, %d CPU threads; Adam lr %g, batch %d, %d x %d crops of %d px\n%s\n",
                 static_cast<long long>(model.parameter_count()), cpu::threads(), s.learning_rate, s.batch, s.crop,
-                s.crop, s.size);
-    train::RegressionTask<loss::L1Loss> task;
+                s.crop, s.size, task.describe().c_str());
     optim::Adam<> adam({.learning_rate = s.learning_rate});
     train::TrainerOptions options{.epochs = s.epochs, .output = s.out, .sample_rows = 6, .architecture = "photo-unet"};
     options.resume = s.resume;
@@ -55,6 +59,17 @@ int run_training(TrainSource& training, ValidationSource& validation, const Sett
     std::printf("see %s/samples_epoch_%03d.png, %s/loss.png and %s/log.csv\n", s.out.c_str(), last.epoch,
                 s.out.c_str(), s.out.c_str());
     return result.reason == train::stop_reason::non_finite_loss ? 1 : 0;
+}
+
+template <class TrainSource, class ValidationSource>
+int run_training(TrainSource& training, ValidationSource& validation, const Settings& s) {
+    if (s.rebalance <= 0.0) {
+        train::RegressionTask<loss::L1Loss> task;
+        return run_training(task, training, validation, s);
+    }
+    std::printf("estimating the colour prior from %d training batches...\n", s.prior_batches);
+    train::RebalancedRegressionTask task(train::estimate_prior(training, s.prior_batches), s.rebalance);
+    return run_training(task, training, validation, s);
 }
 
 }  // namespace
@@ -76,6 +91,7 @@ int main(int argc, char** argv) {
         else if (arg == "--lr") s.learning_rate = std::atof(value());
         else if (arg == "--out") s.out = value();
         else if (arg == "--crop") s.crop = std::atoi(value());
+        else if (arg == "--rebalance") s.rebalance = std::atof(value());
         else if (arg == "--resume") s.resume = true;
         else if (arg == "--packed") s.packed = value();
         else if (arg == "--help" || arg == "-h") return usage(argv[0]) - 2;
@@ -83,9 +99,10 @@ int main(int argc, char** argv) {
         else s.folder = arg;
     }
     if (s.folder.empty() == s.packed.empty()) return usage(argv[0]);
-    if ((s.images != 0 && s.images < 10) || s.epochs < 1 || s.batch < 1 || s.crop < 8 || s.crop % 8 != 0) {
+    if ((s.images != 0 && s.images < 10) || s.epochs < 1 || s.batch < 1 || s.crop < 8 || s.crop % 8 != 0 ||
+        !(s.rebalance >= 0.0 && s.rebalance <= 1.0)) {
         std::fprintf(stderr, "--images must be 0 (all) or at least 10, --epochs and --batch at least 1, --crop a "
-                             "multiple of 8\n");
+                             "multiple of 8, --rebalance in [0, 1]\n");
         return 2;
     }
 

@@ -84,6 +84,7 @@
 #include "train/batch.hpp"
 #include "train/regression_task.hpp"
 #include "train/classification_task.hpp"
+#include "train/rebalanced_regression_task.hpp"
 #include "train/trainer.hpp"
 #include "train/gan_trainer.hpp"
 
