@@ -12,12 +12,13 @@
 //
 // Usage: model_bench WORKLOAD [--threads N] [--min-time SECONDS] [--min-iterations N]
 // Prints one JSON line: the per-iteration times in seconds, the work per iteration (images or
-// floating-point operations) and the process's peak resident memory (VmHWM, at start and at the
-// end). One untimed iteration comes first, so buffers are sized before timing.
+// floating-point operations), the heap allocations per timed iteration and the process's peak
+// resident memory (VmHWM, at start and at the end). One untimed iteration comes first, so buffers are sized before timing.
 #include <Eigen/Core>
 #include <chroma/chroma.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -29,6 +30,39 @@
 #if defined(__AVX512F__) || defined(__AVX2__)
 #include <immintrin.h>
 #endif
+
+// Heap allocations, counted at glibc's entry points (operator new and Eigen's buffers come through
+// them), so a run can say whether an iteration allocates.
+namespace {
+std::atomic<long> allocation_count{0};
+}
+extern "C" {
+void* __libc_malloc(std::size_t);
+void* __libc_calloc(std::size_t, std::size_t);
+void* __libc_realloc(void*, std::size_t);
+void* __libc_memalign(std::size_t, std::size_t);
+void* malloc(std::size_t size) {
+    allocation_count.fetch_add(1, std::memory_order_relaxed);
+    return __libc_malloc(size);
+}
+void* calloc(std::size_t count, std::size_t size) {
+    allocation_count.fetch_add(1, std::memory_order_relaxed);
+    return __libc_calloc(count, size);
+}
+void* realloc(void* p, std::size_t size) {
+    allocation_count.fetch_add(1, std::memory_order_relaxed);
+    return __libc_realloc(p, size);
+}
+void* aligned_alloc(std::size_t alignment, std::size_t size) {
+    allocation_count.fetch_add(1, std::memory_order_relaxed);
+    return __libc_memalign(alignment, size);
+}
+int posix_memalign(void** out, std::size_t alignment, std::size_t size) {
+    allocation_count.fetch_add(1, std::memory_order_relaxed);
+    *out = __libc_memalign(alignment, size);
+    return *out ? 0 : 12;  // ENOMEM
+}
+}
 
 namespace {
 
@@ -200,7 +234,9 @@ int main(int argc, char** argv) {
         const Workload workload = make_workload(name, threads);
         workload.iteration();  // untimed: sizes every buffer
         std::vector<double> times;
+        times.reserve(100000);
         double elapsed = 0;
+        const long allocations_before = allocation_count.load();
         while (elapsed < min_time || static_cast<int>(times.size()) < min_iterations) {
             const auto start = std::chrono::steady_clock::now();
             workload.iteration();
@@ -208,10 +244,12 @@ int main(int argc, char** argv) {
             times.push_back(seconds);
             elapsed += seconds;
         }
+        const double allocations = double(allocation_count.load() - allocations_before) / double(times.size());
         std::printf("{\"workload\": \"%s\", \"threads\": %d, \"work\": %.17g, \"unit\": \"%s\", \"times\": [", name.c_str(),
                     chroma::cpu::threads(), workload.work, workload.unit.c_str());
         for (std::size_t i = 0; i < times.size(); ++i) std::printf("%s%.6g", i ? ", " : "", times[i]);
-        std::printf("], \"rss_start_kb\": %ld, \"rss_peak_kb\": %ld}\n", rss_start, peak_rss_kb());
+        std::printf("], \"allocations_per_iteration\": %.1f, \"rss_start_kb\": %ld, \"rss_peak_kb\": %ld}\n",
+                    allocations, rss_start, peak_rss_kb());
     } catch (const std::exception& e) {
         std::fprintf(stderr, "model_bench %s: %s\n", name.c_str(), e.what());
         return 1;
