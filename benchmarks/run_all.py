@@ -65,8 +65,8 @@ def per_second(record: dict) -> float:
     return record["work"] / statistics.median(record["times"])
 
 
-def numpy_blas_gemm(threads: int) -> tuple[str, list[str]]:
-    """A command timing numpy's float32 2048^3 matmul, and the BLAS numpy loads."""
+def numpy_blas_gemm() -> list[str]:
+    """A command timing numpy's float32 2048^3 matmul and naming the BLAS libraries numpy loaded."""
     code = f"""
 import json, time, numpy as np
 a = np.random.rand(2048, 2048).astype(np.float32); b = np.random.rand(2048, 2048).astype(np.float32)
@@ -77,7 +77,7 @@ while sum(times) < 2.0 or len(times) < 5:
 import os; blas = [os.path.realpath(l.split()[-1]) for l in open('/proc/self/maps') if 'blas' in l.split()[-1].lower()]
 print(json.dumps({{"work": 2.0 * 2048 ** 3, "times": times, "blas": sorted(set(blas))}}))
 """
-    return code, [sys.executable, "-c", code]
+    return [sys.executable, "-c", code]
 
 
 def summary(values: list[float], scale: float = 1.0, digits: int = 1) -> str:
@@ -157,7 +157,7 @@ def main() -> None:
         if "peaks" in parts:
             peaks["fma"].append(per_second(run_json([model_bench, "fma_peak", *threads, "--min-time", "1"], chroma_env)))
             gemm_commands = [("eigen", [model_bench, "gemm", *threads]),
-                             ("openblas", numpy_blas_gemm(args.threads)[1]),
+                             ("openblas", numpy_blas_gemm()),
                              ("torch_mm", [sys.executable, str(TORCH_WORKLOADS), "gemm", *threads])]
             for key, command in (gemm_commands if forward_order else gemm_commands[::-1]):
                 record = run_json(command, chroma_env if key == "eigen" else torch_env)

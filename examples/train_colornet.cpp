@@ -11,9 +11,10 @@
 #include <chroma/train/regression_task.hpp>
 #include <chroma/train/trainer.hpp>
 
+#include "example_support.hpp"
+
 #include <cstdio>
 #include <cstdlib>
-#include <memory>
 #include <string>
 
 using namespace chroma;
@@ -48,13 +49,7 @@ int train_model(TrainSource& training, ValidationSource& validation, const Setti
     optim::Adam<> adam({.learning_rate = s.learning_rate});
     train::Trainer trainer(model, task, adam,
                            {.epochs = s.epochs, .output = s.out, .sample_rows = 6, .architecture = name});
-    const train::TrainResult result = trainer.fit(training, validation);
-    if (result.epochs.empty()) return 1;
-    const auto& last = result.epochs.back();
-    std::printf("epoch %d: validation loss %.4f; PSNR %.2f dB (gray %.2f), dE2000 %.2f (gray %.2f); see %s\n",
-                last.epoch, last.validation_loss, last.model.psnr_rgb.value_or(0), last.gray.psnr_rgb.value_or(0),
-                last.model.delta_e2000, last.gray.delta_e2000, s.out.c_str());
-    return result.reason == train::stop_reason::non_finite_loss ? 1 : 0;
+    return examples::finish(trainer.fit(training, validation), s.out);
 }
 
 template <class TrainSource, class ValidationSource>
@@ -69,13 +64,7 @@ int main(int argc, char** argv) {
     Settings s;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
-        auto value = [&]() -> const char* {
-            if (i + 1 >= argc) {
-                std::fprintf(stderr, "%s needs a value\n", arg.c_str());
-                std::exit(usage(argv[0]));
-            }
-            return argv[++i];
-        };
+        auto value = [&] { return examples::option_value(argc, argv, i, usage); };
         if (arg == "--model") s.model = value();
         else if (arg == "--images") s.images = std::atoi(value());
         else if (arg == "--epochs") s.epochs = std::atoi(value());
@@ -100,28 +89,8 @@ int main(int argc, char** argv) {
     }
     if (s.out.empty()) s.out = "runs/colornet-" + s.model;
 
-    try {
-        const data::LoaderOptions train_options{.batch_size = s.batch, .threads = s.threads, .seed = 1};
-        const data::LoaderOptions validation_options{.batch_size = s.batch, .threads = s.threads, .shuffle = false};
-        if (!s.packed.empty()) {
-            const auto packed = std::make_shared<const data::PackedDataset>(s.packed);
-            std::printf("%s: %zu images of %d x %d\n", s.packed.c_str(), packed->size(), packed->width(), packed->height());
-            auto split = data::split_dataset(packed, 0.1);
-            data::Loader training(std::move(split.train), data::training_transform(0, s.crop), train_options);
-            data::Loader validation(std::move(split.validation), data::evaluation_transform(0, s.crop), validation_options);
-            return train_chosen(training, validation, s);
-        }
-        const auto all = data::list_images(s.folder);
-        const auto chosen = s.images > 0 ? data::sample_files(all, static_cast<std::size_t>(s.images), 0, s.folder) : all;
-        const data::FileSplit split = data::split_by_file(chosen, 0.1, 0, s.folder);
-        std::printf("%s: %zu images, using %zu: %zu to train, %zu to validate\n", s.folder.c_str(), all.size(),
-                    chosen.size(), split.train.size(), split.validation.size());
-        data::Loader training(data::ImageFiles(split.train), data::training_transform(s.size, s.crop), train_options);
-        data::Loader validation(data::ImageFiles(split.validation), data::evaluation_transform(s.size, s.crop),
-                                validation_options);
-        return train_chosen(training, validation, s);
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "train_colornet: %s\n", e.what());
-        return 1;
-    }
+    const examples::PhotoSource source{
+        .folder = s.folder, .packed = s.packed, .images = s.images, .batch = s.batch, .threads = s.threads};
+    auto train = [&](auto& training, auto& validation) { return train_chosen(training, validation, s); };
+    return examples::with_photo_loaders("train_colornet", source, examples::resize_and_crop(s.size, s.crop), train);
 }

@@ -12,6 +12,8 @@
 #include <chroma/chroma.hpp>
 #include <chroma/models/photo_unet.hpp>
 
+#include "example_support.hpp"
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -49,20 +51,11 @@ int run_training(Task& task, TrainSource& training, ValidationSource& validation
     train::TrainerOptions options{.epochs = s.epochs, .output = s.out, .sample_rows = 6, .architecture = "photo-unet"};
     options.resume = s.resume;
     train::Trainer trainer(model, task, adam, options);
-    const train::TrainResult result = trainer.fit(training, validation);
-    if (result.epochs.empty()) return 1;
-    const auto& first = result.epochs.front();
-    const auto& last = result.epochs.back();
-    std::printf("validation loss %.5f -> %.5f over %zu epochs; PSNR(ab) %.2f dB vs gray %.2f dB\n",
-                first.validation_loss, last.validation_loss, result.epochs.size(), last.model.psnr_ab,
-                last.gray.psnr_ab);
-    std::printf("see %s/samples_epoch_%03d.png, %s/loss.png and %s/log.csv\n", s.out.c_str(), last.epoch,
-                s.out.c_str(), s.out.c_str());
-    return result.reason == train::stop_reason::non_finite_loss ? 1 : 0;
+    return examples::finish(trainer.fit(training, validation), s.out);
 }
 
 template <class TrainSource, class ValidationSource>
-int run_training(TrainSource& training, ValidationSource& validation, const Settings& s) {
+int train_with_chosen_task(TrainSource& training, ValidationSource& validation, const Settings& s) {
     if (s.rebalance <= 0.0) {
         train::RegressionTask<loss::L1Loss> task;
         return run_training(task, training, validation, s);
@@ -78,13 +71,7 @@ int main(int argc, char** argv) {
     Settings s;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
-        auto value = [&]() -> const char* {
-            if (i + 1 >= argc) {
-                std::fprintf(stderr, "%s needs a value\n", arg.c_str());
-                std::exit(usage(argv[0]));
-            }
-            return argv[++i];
-        };
+        auto value = [&] { return examples::option_value(argc, argv, i, usage); };
         if (arg == "--images") s.images = std::atoi(value());
         else if (arg == "--epochs") s.epochs = std::atoi(value());
         else if (arg == "--batch") s.batch = std::atoi(value());
@@ -106,31 +93,8 @@ int main(int argc, char** argv) {
         return 2;
     }
 
-    try {
-        data::LoaderOptions train_options{.batch_size = s.batch, .threads = s.threads, .seed = 1};
-        data::LoaderOptions validation_options{.batch_size = s.batch, .threads = s.threads, .shuffle = false};
-        if (!s.packed.empty()) {
-            // A packed file: hold out 10% of its images, chosen by name like split_by_file.
-            const auto packed = std::make_shared<const data::PackedDataset>(s.packed);
-            std::printf("%s: %zu images of %d x %d\n", s.packed.c_str(), packed->size(), packed->width(),
-                        packed->height());
-            auto split = data::split_dataset(packed, 0.1);
-            data::Loader training(std::move(split.train), data::training_transform(0, s.crop), train_options);
-            data::Loader validation(std::move(split.validation), data::evaluation_transform(0, s.crop),
-                                    validation_options);
-            return run_training(training, validation, s);
-        }
-        const auto all = data::list_images(s.folder);
-        const auto chosen = s.images > 0 ? data::sample_files(all, static_cast<std::size_t>(s.images), 0, s.folder) : all;
-        const data::FileSplit split = data::split_by_file(chosen, 0.1, 0, s.folder);
-        std::printf("%s: %zu images, using %zu: %zu to train, %zu to validate\n", s.folder.c_str(), all.size(),
-                    chosen.size(), split.train.size(), split.validation.size());
-        data::Loader training(data::ImageFiles(split.train), data::training_transform(s.size, s.crop), train_options);
-        data::Loader validation(data::ImageFiles(split.validation), data::evaluation_transform(s.size, s.crop),
-                                validation_options);
-        return run_training(training, validation, s);
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "train_photos: %s\n", e.what());
-        return 1;
-    }
+    const examples::PhotoSource source{
+        .folder = s.folder, .packed = s.packed, .images = s.images, .batch = s.batch, .threads = s.threads};
+    auto train = [&](auto& training, auto& validation) { return train_with_chosen_task(training, validation, s); };
+    return examples::with_photo_loaders("train_photos", source, examples::resize_and_crop(s.size, s.crop), train);
 }

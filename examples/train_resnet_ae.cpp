@@ -12,9 +12,10 @@
 #include <chroma/train/regression_task.hpp>
 #include <chroma/train/trainer.hpp>
 
+#include "example_support.hpp"
+
 #include <cstdio>
 #include <cstdlib>
-#include <memory>
 #include <string>
 
 using namespace chroma;
@@ -56,13 +57,7 @@ int train_model(TrainSource& training, ValidationSource& validation, const Setti
     optim::Adam<> adam({.learning_rate = s.learning_rate});
     train::Trainer trainer(model, task, adam,
                            {.epochs = s.epochs, .output = s.out, .sample_rows = 6, .architecture = "resnet-ae"});
-    const train::TrainResult result = trainer.fit(training, validation);
-    if (result.epochs.empty()) return 1;
-    const auto& last = result.epochs.back();
-    std::printf("epoch %d: validation loss %.5f; PSNR %.2f dB (gray %.2f), dE2000 %.2f (gray %.2f); see %s\n",
-                last.epoch, last.validation_loss, last.model.psnr_rgb.value_or(0), last.gray.psnr_rgb.value_or(0),
-                last.model.delta_e2000, last.gray.delta_e2000, s.out.c_str());
-    return result.reason == train::stop_reason::non_finite_loss ? 1 : 0;
+    return examples::finish(trainer.fit(training, validation), s.out);
 }
 
 }  // namespace
@@ -71,13 +66,7 @@ int main(int argc, char** argv) {
     Settings s;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
-        auto value = [&]() -> const char* {
-            if (i + 1 >= argc) {
-                std::fprintf(stderr, "%s needs a value\n", arg.c_str());
-                std::exit(usage(argv[0]));
-            }
-            return argv[++i];
-        };
+        auto value = [&] { return examples::option_value(argc, argv, i, usage); };
         if (arg == "--images") s.images = std::atoi(value());
         else if (arg == "--epochs") s.epochs = std::atoi(value());
         else if (arg == "--batch") s.batch = std::atoi(value());
@@ -95,28 +84,10 @@ int main(int argc, char** argv) {
         return 2;
     }
 
-    try {
-        const data::LoaderOptions train_options{.batch_size = s.batch, .threads = s.threads, .seed = 1};
-        const data::LoaderOptions validation_options{.batch_size = s.batch, .threads = s.threads, .shuffle = false};
-        if (!s.packed.empty()) {
-            // Packed with --fit pad the images are squares already; they are resized to --size.
-            const auto packed = std::make_shared<const data::PackedDataset>(s.packed);
-            std::printf("%s: %zu images of %d x %d\n", s.packed.c_str(), packed->size(), packed->width(), packed->height());
-            auto split = data::split_dataset(packed, 0.1);
-            data::Loader training(std::move(split.train), padded_square(s.size, true), train_options);
-            data::Loader validation(std::move(split.validation), padded_square(s.size, false), validation_options);
-            return train_model(training, validation, s);
-        }
-        const auto all = data::list_images(s.folder);
-        const auto chosen = s.images > 0 ? data::sample_files(all, static_cast<std::size_t>(s.images), 0, s.folder) : all;
-        const data::FileSplit split = data::split_by_file(chosen, 0.1, 0, s.folder);
-        std::printf("%s: %zu images, using %zu: %zu to train, %zu to validate\n", s.folder.c_str(), all.size(),
-                    chosen.size(), split.train.size(), split.validation.size());
-        data::Loader training(data::ImageFiles(split.train), padded_square(s.size, true), train_options);
-        data::Loader validation(data::ImageFiles(split.validation), padded_square(s.size, false), validation_options);
-        return train_model(training, validation, s);
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "train_resnet_ae: %s\n", e.what());
-        return 1;
-    }
+    // Packed with --fit pad the images are squares already; they are resized to --size.
+    const examples::PhotoSource source{
+        .folder = s.folder, .packed = s.packed, .images = s.images, .batch = s.batch, .threads = s.threads};
+    auto train = [&](auto& training, auto& validation) { return train_model(training, validation, s); };
+    auto transform = [&](bool training, bool) { return padded_square(s.size, training); };
+    return examples::with_photo_loaders("train_resnet_ae", source, transform, train);
 }

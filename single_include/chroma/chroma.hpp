@@ -10218,9 +10218,7 @@ public:
         return input_;
     }
     double loss(const Tensor<float>& prediction, const Batch& batch, Tensor<float>& grad) {
-        scaled_copy(batch.ab, target_);
-        color::normalize_in_place(target_, ab_);
-        return loss_.forward_backward(prediction, target_, grad);
+        return loss_.forward_backward(prediction, normalized_target(batch), grad);
     }
     const Tensor<float>& predicted_ab(const Tensor<float>& prediction) {
         scaled_copy(prediction, ab_out_);
@@ -10228,6 +10226,14 @@ public:
         return ab_out_;
     }
     std::string describe() const { return "regression of ab"; }
+
+protected:
+    /// The batch's ab, normalised like the prediction, in a buffer kept across steps.
+    const Tensor<float>& normalized_target(const Batch& batch) {
+        scaled_copy(batch.ab, target_);
+        color::normalize_in_place(target_, ab_);
+        return target_;
+    }
 
 private:
     // Copies into a buffer kept across steps, so a training step does not allocate.
@@ -10465,24 +10471,19 @@ private:
 
 namespace chroma::train {
 
-class RebalancedRegressionTask {
+/// RegressionTask's input and read-back, with the rebalanced L1 loss above.
+class RebalancedRegressionTask : public RegressionTask<loss::L1Loss> {
 public:
     /// `prior`: a distribution over Zhang's 313 bins (estimate_prior, or color::zhang_prior_vector()).
     explicit RebalancedRegressionTask(std::vector<double> prior, double lambda = 0.5,
                                       color::Normalization lightness = color::lightness_centered,
                                       color::Normalization ab = color::ab_over_110)
-        : lookup_(color::AbBins::zhang(), 1), lambda_(lambda), lightness_(lightness), ab_(ab) {
+        : RegressionTask<loss::L1Loss>(lightness, ab), lookup_(color::AbBins::zhang(), 1), lambda_(lambda) {
         if (static_cast<index_t>(prior.size()) != lookup_.bins().size())
             throw usage_error("RebalancedRegressionTask: the prior has " + std::to_string(prior.size()) +
                               " values, one per bin (" + std::to_string(lookup_.bins().size()) + ") is needed");
         const std::vector<double> weights = color::rebalancing_weights(prior, lambda);
         bin_weight_.assign(weights.begin(), weights.end());
-    }
-
-    const Tensor<float>& input(const Batch& batch) {
-        copy_into(batch.lightness, input_);
-        color::normalize_in_place(input_, lightness_);
-        return input_;
     }
 
     double loss(const Tensor<float>& prediction, const Batch& batch, Tensor<float>& grad) {
@@ -10492,8 +10493,7 @@ public:
         const Shape s = prediction.shape();
         nearest_.resize(static_cast<std::size_t>(s.n * s.plane()));
         kernels::nearest_bin_indices(batch.ab, lookup_.view(), nearest_.data());
-        copy_into(batch.ab, target_);
-        color::normalize_in_place(target_, ab_);
+        const Tensor<float>& target = normalized_target(batch);
         grad.resize(s);
 
         const double scale = 1.0 / static_cast<double>(prediction.size());
@@ -10504,7 +10504,7 @@ public:
             for (index_t c = 0; c < s.c; ++c) {
                 const index_t offset = (n * s.c + c) * plane;
                 const float* p = prediction.data() + offset;
-                const float* t = target_.data() + offset;
+                const float* t = target.data() + offset;
                 float* g = grad.data() + offset;
                 for (index_t i = 0; i < plane; ++i) {
                     const float w = bin_weight_[static_cast<std::size_t>(bins[i])];
@@ -10518,19 +10518,11 @@ public:
         return total * scale;
     }
 
-    const Tensor<float>& predicted_ab(const Tensor<float>& prediction) {
-        copy_into(prediction, ab_out_);
-        color::denormalize_in_place(ab_out_, ab_);
-        return ab_out_;
-    }
-
     std::string describe() const {
         return "regression of ab, L1 with class rebalancing (lambda " + chroma::detail::number_text(lambda_) +
                ", weights " + rounded(min_weight()) + " to " + rounded(max_weight()) + ")";
     }
 
-    /// The weight of each of the 313 bins.
-    const std::vector<float>& bin_weights() const noexcept { return bin_weight_; }
     float min_weight() const { return *std::min_element(bin_weight_.begin(), bin_weight_.end()); }
     float max_weight() const { return *std::max_element(bin_weight_.begin(), bin_weight_.end()); }
 
@@ -10541,18 +10533,10 @@ private:
         return text;
     }
 
-    // Copies into buffers kept across steps, so a training step does not allocate.
-    static void copy_into(const Tensor<float>& from, Tensor<float>& to) {
-        to.resize(from.shape());
-        kernels::copy(from, to);
-    }
-
     color::BinLookup lookup_;
     double lambda_;
-    color::Normalization lightness_, ab_;
     std::vector<float> bin_weight_;
     std::vector<std::int32_t> nearest_;
-    Tensor<float> input_, target_, ab_out_;
 };
 
 }  // namespace chroma::train
@@ -10572,7 +10556,9 @@ private:
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 
@@ -10607,6 +10593,15 @@ struct TrainResult {
     std::vector<EpochRecord> epochs;
     std::string message;
 };
+
+/// "PSNR 22.90 dB (gray 22.10)  dE2000 ... colourfulness 14.7 of 42.7", for the epoch's report.
+inline std::string scores_text(const metrics::ColorizationScores& model, const metrics::ColorizationScores& gray) {
+    char text[160];
+    std::snprintf(text, sizeof text, "PSNR %.2f dB (gray %.2f)  dE2000 %.2f (gray %.2f)  colourfulness %.1f of %.1f",
+                  model.psnr_rgb.value_or(0), gray.psnr_rgb.value_or(0), model.delta_e2000, gray.delta_e2000,
+                  model.colourfulness.value_or(0), model.true_colourfulness.value_or(0));
+    return text;
+}
 
 namespace detail {
 inline std::atomic<bool> interrupt_requested{false};
@@ -10652,6 +10647,43 @@ struct ScoreMean {
         return m;
     }
 };
+
+/// The validation scores' columns of a log row: the model's and the gray baseline's.
+inline std::vector<std::pair<std::string, double>> score_columns(const metrics::ColorizationScores& model,
+                                                                 const metrics::ColorizationScores& gray) {
+    auto opt = [](const std::optional<double>& v) { return v.value_or(std::nan("")); };
+    return {{"psnr_rgb", opt(model.psnr_rgb)},   {"gray_psnr_rgb", opt(gray.psnr_rgb)},
+            {"ssim_rgb", opt(model.ssim_rgb)},   {"gray_ssim_rgb", opt(gray.ssim_rgb)},
+            {"psnr_ab", model.psnr_ab},          {"auc", model.auc},
+            {"gray_auc", gray.auc},              {"delta_e2000", model.delta_e2000},
+            {"gray_delta_e2000", gray.delta_e2000}, {"colourfulness", opt(model.colourfulness)},
+            {"true_colourfulness", opt(model.true_colourfulness)}};
+}
+
+/// Why training stopped on a NaN or infinite loss, and where the last good checkpoint is.
+inline std::string non_finite_message(const std::string& what, double bad_loss, int epoch, long long step,
+                                      const std::filesystem::path& checkpoint, const std::string& advice) {
+    std::string text = "training stopped: " + what + " became " + (std::isnan(bad_loss) ? "NaN" : "infinite") +
+                       " in epoch " + std::to_string(epoch + 1) + " (step " + std::to_string(step + 1) + ")";
+    if (std::filesystem::exists(checkpoint))
+        text += "; the last good checkpoint, after epoch " + std::to_string(epoch) + ", is " + checkpoint.string();
+    return text + ". " + advice;
+}
+
+/// An optimiser's state, step count and learning rate in a checkpoint, under `prefix`.
+template <class Optimiser>
+void save_optimiser(io::Checkpoint& c, Optimiser& o, const std::string& prefix) {
+    o.visit_state([&](const std::string& name, Tensor<float>& t) { c.put(prefix + name, t); });
+    c.put_integer(prefix + "steps", o.steps());
+    c.put_real(prefix + "learning_rate", o.learning_rate());
+}
+template <class Net, class Optimiser>
+void restore_optimiser(const io::Checkpoint& c, Net& net, Optimiser& o, const std::string& prefix) {
+    o.attach(net);
+    o.visit_state([&](const std::string& name, Tensor<float>& t) { c.get(prefix + name, t); });
+    o.set_steps(c.get_integer(prefix + "steps"));
+    o.set_learning_rate(c.get_real(prefix + "learning_rate"));
+}
 
 /// One 8-bit RGB picture of image n of a Lab batch.
 inline Image picture(const Tensor<float>& lightness, const Tensor<float>& ab, index_t n) {
@@ -10786,9 +10818,7 @@ private:
     void save(int epochs_done) {
         io::Checkpoint c;
         io::save_parameters(c, model_);
-        optimiser_.visit_state([&](const std::string& name, Tensor<float>& t) { c.put("optimiser." + name, t); });
-        c.put_integer("optimiser.steps", optimiser_.steps());
-        c.put_real("optimiser.learning_rate", optimiser_.learning_rate());
+        detail::save_optimiser(c, optimiser_, "optimiser.");
         c.put_integer("epoch", epochs_done);
         c.put_integer("step", step_);
         c.put_real("best_validation_loss", best_);
@@ -10801,10 +10831,7 @@ private:
     int restore() {
         const auto c = io::Checkpoint::load(checkpoint_path());
         io::load_parameters(c, model_);
-        optimiser_.attach(model_);
-        optimiser_.visit_state([&](const std::string& name, Tensor<float>& t) { c.get("optimiser." + name, t); });
-        optimiser_.set_steps(c.get_integer("optimiser.steps"));
-        optimiser_.set_learning_rate(c.get_real("optimiser.learning_rate"));
+        detail::restore_optimiser(c, model_, optimiser_, "optimiser.");
         step_ = c.get_integer("step");
         best_ = c.get_real("best_validation_loss");
         bad_epochs_ = static_cast<int>(c.get_integer("bad_epochs"));
@@ -10815,23 +10842,13 @@ private:
     }
 
     void write_log(CsvLog& log, const EpochRecord& r) {
-        auto opt = [](const std::optional<double>& v) { return v.value_or(std::nan("")); };
-        log.write({{"epoch", r.epoch},
-                   {"train_loss", r.train_loss},
-                   {"validation_loss", r.validation_loss},
-                   {"learning_rate", r.learning_rate},
-                   {"seconds", r.seconds},
-                   {"psnr_rgb", opt(r.model.psnr_rgb)},
-                   {"gray_psnr_rgb", opt(r.gray.psnr_rgb)},
-                   {"ssim_rgb", opt(r.model.ssim_rgb)},
-                   {"gray_ssim_rgb", opt(r.gray.ssim_rgb)},
-                   {"psnr_ab", r.model.psnr_ab},
-                   {"auc", r.model.auc},
-                   {"gray_auc", r.gray.auc},
-                   {"delta_e2000", r.model.delta_e2000},
-                   {"gray_delta_e2000", r.gray.delta_e2000},
-                   {"colourfulness", opt(r.model.colourfulness)},
-                   {"true_colourfulness", opt(r.model.true_colourfulness)}});
+        std::vector<std::pair<std::string, double>> row{{"epoch", r.epoch},
+                                                        {"train_loss", r.train_loss},
+                                                        {"validation_loss", r.validation_loss},
+                                                        {"learning_rate", r.learning_rate},
+                                                        {"seconds", r.seconds}};
+        for (auto& column : detail::score_columns(r.model, r.gray)) row.push_back(std::move(column));
+        log.write(row);
     }
 
     void draw_curves() {
@@ -10847,20 +10864,13 @@ private:
 
     void report(const EpochRecord& r) const {
         if (options_.quiet) return;
-        std::fprintf(stderr,
-                     "epoch %d: train %.5f  validation %.5f  PSNR %.2f dB (gray %.2f)  dE2000 %.2f (gray %.2f)  "
-                     "colourfulness %.1f of %.1f\n",
-                     r.epoch, r.train_loss, r.validation_loss, r.model.psnr_rgb.value_or(0), r.gray.psnr_rgb.value_or(0),
-                     r.model.delta_e2000, r.gray.delta_e2000, r.model.colourfulness.value_or(0),
-                     r.model.true_colourfulness.value_or(0));
+        std::fprintf(stderr, "epoch %d: train %.5f  validation %.5f  %s\n", r.epoch, r.train_loss, r.validation_loss,
+                     scores_text(r.model, r.gray).c_str());
     }
 
     std::string non_finite(int epoch) const {
-        std::string text = "training stopped: the loss became " + std::string(std::isnan(bad_loss_) ? "NaN" : "infinite") +
-                           " in epoch " + std::to_string(epoch + 1) + " (step " + std::to_string(step_ + 1) + ")";
-        if (std::filesystem::exists(checkpoint_path()))
-            text += "; the last good checkpoint, after epoch " + std::to_string(epoch) + ", is " + checkpoint_path().string();
-        return text + ". Try a lower learning rate or gradient clipping.";
+        return detail::non_finite_message("the loss", bad_loss_, epoch, step_, checkpoint_path(),
+                                          "Try a lower learning rate or gradient clipping.");
     }
     std::string interrupted(int epoch) {
         save(epoch);  // the epoch in progress is not counted: resuming repeats it
@@ -11442,8 +11452,8 @@ private:
         io::Checkpoint c;
         io::save_parameters(c, generator_, "generator.");
         io::save_parameters(c, critic_.net(), "discriminator.");
-        save_optimiser(c, generator_optimiser_, "generator_optimiser.");
-        save_optimiser(c, critic_optimiser_, "discriminator_optimiser.");
+        detail::save_optimiser(c, generator_optimiser_, "generator_optimiser.");
+        detail::save_optimiser(c, critic_optimiser_, "discriminator_optimiser.");
         c.put_integer("epoch", epochs_done);
         c.put_integer("step", step_);
         c.put_integer("critic_updates", critic_updates_);
@@ -11451,26 +11461,12 @@ private:
         c.put_text("task", task_text());
         c.save(checkpoint_path());
     }
-    template <class Optimiser>
-    static void save_optimiser(io::Checkpoint& c, Optimiser& o, const std::string& prefix) {
-        o.visit_state([&](const std::string& name, Tensor<float>& t) { c.put(prefix + name, t); });
-        c.put_integer(prefix + "steps", o.steps());
-        c.put_real(prefix + "learning_rate", o.learning_rate());
-    }
-    template <class Net, class Optimiser>
-    static void restore_optimiser(const io::Checkpoint& c, Net& net, Optimiser& o, const std::string& prefix) {
-        o.attach(net);
-        o.visit_state([&](const std::string& name, Tensor<float>& t) { c.get(prefix + name, t); });
-        o.set_steps(c.get_integer(prefix + "steps"));
-        o.set_learning_rate(c.get_real(prefix + "learning_rate"));
-    }
-
     int restore() {
         const auto c = io::Checkpoint::load(checkpoint_path());
         io::load_parameters(c, generator_, "generator.");
         io::load_parameters(c, critic_.net(), "discriminator.");
-        restore_optimiser(c, generator_, generator_optimiser_, "generator_optimiser.");
-        restore_optimiser(c, critic_.net(), critic_optimiser_, "discriminator_optimiser.");
+        detail::restore_optimiser(c, generator_, generator_optimiser_, "generator_optimiser.");
+        detail::restore_optimiser(c, critic_.net(), critic_optimiser_, "discriminator_optimiser.");
         step_ = c.get_integer("step");
         critic_updates_ = c.get_integer("critic_updates");
         const int epoch = static_cast<int>(c.get_integer("epoch"));
@@ -11487,28 +11483,18 @@ private:
     }
 
     void write_log(CsvLog& log, const GanEpochRecord& r) {
-        auto opt = [](const std::optional<double>& v) { return v.value_or(std::nan("")); };
-        log.write({{"epoch", r.epoch},
-                   {"discriminator_loss", r.discriminator_loss},
-                   {"generator_loss", r.generator_loss},
-                   {"generator_adversarial", r.generator_adversarial},
-                   {"generator_l1", r.generator_l1},
-                   {"generator_l2", r.generator_l2},
-                   {"validation_loss", r.validation_loss},
-                   {"validation_l1", r.validation_l1},
-                   {"validation_l2", r.validation_l2},
-                   {"seconds", r.seconds},
-                   {"psnr_rgb", opt(r.model.psnr_rgb)},
-                   {"gray_psnr_rgb", opt(r.gray.psnr_rgb)},
-                   {"ssim_rgb", opt(r.model.ssim_rgb)},
-                   {"gray_ssim_rgb", opt(r.gray.ssim_rgb)},
-                   {"psnr_ab", r.model.psnr_ab},
-                   {"auc", r.model.auc},
-                   {"gray_auc", r.gray.auc},
-                   {"delta_e2000", r.model.delta_e2000},
-                   {"gray_delta_e2000", r.gray.delta_e2000},
-                   {"colourfulness", opt(r.model.colourfulness)},
-                   {"true_colourfulness", opt(r.model.true_colourfulness)}});
+        std::vector<std::pair<std::string, double>> row{{"epoch", r.epoch},
+                                                        {"discriminator_loss", r.discriminator_loss},
+                                                        {"generator_loss", r.generator_loss},
+                                                        {"generator_adversarial", r.generator_adversarial},
+                                                        {"generator_l1", r.generator_l1},
+                                                        {"generator_l2", r.generator_l2},
+                                                        {"validation_loss", r.validation_loss},
+                                                        {"validation_l1", r.validation_l1},
+                                                        {"validation_l2", r.validation_l2},
+                                                        {"seconds", r.seconds}};
+        for (auto& column : detail::score_columns(r.model, r.gray)) row.push_back(std::move(column));
+        log.write(row);
     }
 
     // Linear axis: the WGAN losses are negative.
@@ -11525,21 +11511,14 @@ private:
 
     void report(const GanEpochRecord& r) const {
         if (options_.quiet) return;
-        std::fprintf(stderr,
-                     "epoch %d: D %.5f  G %.5f (adversarial %.4f, L1 %.4f, L2 %.4f)  validation %.5f  "
-                     "PSNR %.2f dB (gray %.2f)  dE2000 %.2f (gray %.2f)  colourfulness %.1f of %.1f\n",
+        std::fprintf(stderr, "epoch %d: D %.5f  G %.5f (adversarial %.4f, L1 %.4f, L2 %.4f)  validation %.5f  %s\n",
                      r.epoch, r.discriminator_loss, r.generator_loss, r.generator_adversarial, r.generator_l1,
-                     r.generator_l2, r.validation_loss, r.model.psnr_rgb.value_or(0), r.gray.psnr_rgb.value_or(0),
-                     r.model.delta_e2000, r.gray.delta_e2000, r.model.colourfulness.value_or(0),
-                     r.model.true_colourfulness.value_or(0));
+                     r.generator_l2, r.validation_loss, scores_text(r.model, r.gray).c_str());
     }
 
     std::string non_finite(int epoch) const {
-        std::string text = "training stopped: a GAN loss became " + std::string(std::isnan(bad_loss_) ? "NaN" : "infinite") +
-                           " in epoch " + std::to_string(epoch + 1) + " (step " + std::to_string(step_ + 1) + ")";
-        if (std::filesystem::exists(checkpoint_path()))
-            text += "; the last good checkpoint, after epoch " + std::to_string(epoch) + ", is " + checkpoint_path().string();
-        return text + ". Try lower learning rates.";
+        return detail::non_finite_message("a GAN loss", bad_loss_, epoch, step_, checkpoint_path(),
+                                          "Try lower learning rates.");
     }
     std::string interrupted(int epoch) {
         save(epoch);  // the epoch in progress is not counted: resuming repeats it

@@ -324,8 +324,8 @@ private:
         io::Checkpoint c;
         io::save_parameters(c, generator_, "generator.");
         io::save_parameters(c, critic_.net(), "discriminator.");
-        save_optimiser(c, generator_optimiser_, "generator_optimiser.");
-        save_optimiser(c, critic_optimiser_, "discriminator_optimiser.");
+        detail::save_optimiser(c, generator_optimiser_, "generator_optimiser.");
+        detail::save_optimiser(c, critic_optimiser_, "discriminator_optimiser.");
         c.put_integer("epoch", epochs_done);
         c.put_integer("step", step_);
         c.put_integer("critic_updates", critic_updates_);
@@ -333,26 +333,12 @@ private:
         c.put_text("task", task_text());
         c.save(checkpoint_path());
     }
-    template <class Optimiser>
-    static void save_optimiser(io::Checkpoint& c, Optimiser& o, const std::string& prefix) {
-        o.visit_state([&](const std::string& name, Tensor<float>& t) { c.put(prefix + name, t); });
-        c.put_integer(prefix + "steps", o.steps());
-        c.put_real(prefix + "learning_rate", o.learning_rate());
-    }
-    template <class Net, class Optimiser>
-    static void restore_optimiser(const io::Checkpoint& c, Net& net, Optimiser& o, const std::string& prefix) {
-        o.attach(net);
-        o.visit_state([&](const std::string& name, Tensor<float>& t) { c.get(prefix + name, t); });
-        o.set_steps(c.get_integer(prefix + "steps"));
-        o.set_learning_rate(c.get_real(prefix + "learning_rate"));
-    }
-
     int restore() {
         const auto c = io::Checkpoint::load(checkpoint_path());
         io::load_parameters(c, generator_, "generator.");
         io::load_parameters(c, critic_.net(), "discriminator.");
-        restore_optimiser(c, generator_, generator_optimiser_, "generator_optimiser.");
-        restore_optimiser(c, critic_.net(), critic_optimiser_, "discriminator_optimiser.");
+        detail::restore_optimiser(c, generator_, generator_optimiser_, "generator_optimiser.");
+        detail::restore_optimiser(c, critic_.net(), critic_optimiser_, "discriminator_optimiser.");
         step_ = c.get_integer("step");
         critic_updates_ = c.get_integer("critic_updates");
         const int epoch = static_cast<int>(c.get_integer("epoch"));
@@ -369,28 +355,18 @@ private:
     }
 
     void write_log(CsvLog& log, const GanEpochRecord& r) {
-        auto opt = [](const std::optional<double>& v) { return v.value_or(std::nan("")); };
-        log.write({{"epoch", r.epoch},
-                   {"discriminator_loss", r.discriminator_loss},
-                   {"generator_loss", r.generator_loss},
-                   {"generator_adversarial", r.generator_adversarial},
-                   {"generator_l1", r.generator_l1},
-                   {"generator_l2", r.generator_l2},
-                   {"validation_loss", r.validation_loss},
-                   {"validation_l1", r.validation_l1},
-                   {"validation_l2", r.validation_l2},
-                   {"seconds", r.seconds},
-                   {"psnr_rgb", opt(r.model.psnr_rgb)},
-                   {"gray_psnr_rgb", opt(r.gray.psnr_rgb)},
-                   {"ssim_rgb", opt(r.model.ssim_rgb)},
-                   {"gray_ssim_rgb", opt(r.gray.ssim_rgb)},
-                   {"psnr_ab", r.model.psnr_ab},
-                   {"auc", r.model.auc},
-                   {"gray_auc", r.gray.auc},
-                   {"delta_e2000", r.model.delta_e2000},
-                   {"gray_delta_e2000", r.gray.delta_e2000},
-                   {"colourfulness", opt(r.model.colourfulness)},
-                   {"true_colourfulness", opt(r.model.true_colourfulness)}});
+        std::vector<std::pair<std::string, double>> row{{"epoch", r.epoch},
+                                                        {"discriminator_loss", r.discriminator_loss},
+                                                        {"generator_loss", r.generator_loss},
+                                                        {"generator_adversarial", r.generator_adversarial},
+                                                        {"generator_l1", r.generator_l1},
+                                                        {"generator_l2", r.generator_l2},
+                                                        {"validation_loss", r.validation_loss},
+                                                        {"validation_l1", r.validation_l1},
+                                                        {"validation_l2", r.validation_l2},
+                                                        {"seconds", r.seconds}};
+        for (auto& column : detail::score_columns(r.model, r.gray)) row.push_back(std::move(column));
+        log.write(row);
     }
 
     // Linear axis: the WGAN losses are negative.
@@ -407,21 +383,14 @@ private:
 
     void report(const GanEpochRecord& r) const {
         if (options_.quiet) return;
-        std::fprintf(stderr,
-                     "epoch %d: D %.5f  G %.5f (adversarial %.4f, L1 %.4f, L2 %.4f)  validation %.5f  "
-                     "PSNR %.2f dB (gray %.2f)  dE2000 %.2f (gray %.2f)  colourfulness %.1f of %.1f\n",
+        std::fprintf(stderr, "epoch %d: D %.5f  G %.5f (adversarial %.4f, L1 %.4f, L2 %.4f)  validation %.5f  %s\n",
                      r.epoch, r.discriminator_loss, r.generator_loss, r.generator_adversarial, r.generator_l1,
-                     r.generator_l2, r.validation_loss, r.model.psnr_rgb.value_or(0), r.gray.psnr_rgb.value_or(0),
-                     r.model.delta_e2000, r.gray.delta_e2000, r.model.colourfulness.value_or(0),
-                     r.model.true_colourfulness.value_or(0));
+                     r.generator_l2, r.validation_loss, scores_text(r.model, r.gray).c_str());
     }
 
     std::string non_finite(int epoch) const {
-        std::string text = "training stopped: a GAN loss became " + std::string(std::isnan(bad_loss_) ? "NaN" : "infinite") +
-                           " in epoch " + std::to_string(epoch + 1) + " (step " + std::to_string(step_ + 1) + ")";
-        if (std::filesystem::exists(checkpoint_path()))
-            text += "; the last good checkpoint, after epoch " + std::to_string(epoch) + ", is " + checkpoint_path().string();
-        return text + ". Try lower learning rates.";
+        return detail::non_finite_message("a GAN loss", bad_loss_, epoch, step_, checkpoint_path(),
+                                          "Try lower learning rates.");
     }
     std::string interrupted(int epoch) {
         save(epoch);  // the epoch in progress is not counted: resuming repeats it

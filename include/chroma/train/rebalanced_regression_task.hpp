@@ -21,33 +21,27 @@
 #include "../color/ab_bins.hpp"
 #include "../color/bin_lookup.hpp"
 #include "../color/encoding.hpp"
-#include "../color/normalization.hpp"
 #include "../color/prior.hpp"
 #include "../core/error.hpp"
 #include "../core/number_text.hpp"
 #include "../loss/loss_support.hpp"
-#include "batch.hpp"
+#include "regression_task.hpp"
 
 namespace chroma::train {
 
-class RebalancedRegressionTask {
+/// RegressionTask's input and read-back, with the rebalanced L1 loss above.
+class RebalancedRegressionTask : public RegressionTask<loss::L1Loss> {
 public:
     /// `prior`: a distribution over Zhang's 313 bins (estimate_prior, or color::zhang_prior_vector()).
     explicit RebalancedRegressionTask(std::vector<double> prior, double lambda = 0.5,
                                       color::Normalization lightness = color::lightness_centered,
                                       color::Normalization ab = color::ab_over_110)
-        : lookup_(color::AbBins::zhang(), 1), lambda_(lambda), lightness_(lightness), ab_(ab) {
+        : RegressionTask<loss::L1Loss>(lightness, ab), lookup_(color::AbBins::zhang(), 1), lambda_(lambda) {
         if (static_cast<index_t>(prior.size()) != lookup_.bins().size())
             throw usage_error("RebalancedRegressionTask: the prior has " + std::to_string(prior.size()) +
                               " values, one per bin (" + std::to_string(lookup_.bins().size()) + ") is needed");
         const std::vector<double> weights = color::rebalancing_weights(prior, lambda);
         bin_weight_.assign(weights.begin(), weights.end());
-    }
-
-    const Tensor<float>& input(const Batch& batch) {
-        copy_into(batch.lightness, input_);
-        color::normalize_in_place(input_, lightness_);
-        return input_;
     }
 
     double loss(const Tensor<float>& prediction, const Batch& batch, Tensor<float>& grad) {
@@ -57,8 +51,7 @@ public:
         const Shape s = prediction.shape();
         nearest_.resize(static_cast<std::size_t>(s.n * s.plane()));
         kernels::nearest_bin_indices(batch.ab, lookup_.view(), nearest_.data());
-        copy_into(batch.ab, target_);
-        color::normalize_in_place(target_, ab_);
+        const Tensor<float>& target = normalized_target(batch);
         grad.resize(s);
 
         const double scale = 1.0 / static_cast<double>(prediction.size());
@@ -69,7 +62,7 @@ public:
             for (index_t c = 0; c < s.c; ++c) {
                 const index_t offset = (n * s.c + c) * plane;
                 const float* p = prediction.data() + offset;
-                const float* t = target_.data() + offset;
+                const float* t = target.data() + offset;
                 float* g = grad.data() + offset;
                 for (index_t i = 0; i < plane; ++i) {
                     const float w = bin_weight_[static_cast<std::size_t>(bins[i])];
@@ -83,19 +76,11 @@ public:
         return total * scale;
     }
 
-    const Tensor<float>& predicted_ab(const Tensor<float>& prediction) {
-        copy_into(prediction, ab_out_);
-        color::denormalize_in_place(ab_out_, ab_);
-        return ab_out_;
-    }
-
     std::string describe() const {
         return "regression of ab, L1 with class rebalancing (lambda " + chroma::detail::number_text(lambda_) +
                ", weights " + rounded(min_weight()) + " to " + rounded(max_weight()) + ")";
     }
 
-    /// The weight of each of the 313 bins.
-    const std::vector<float>& bin_weights() const noexcept { return bin_weight_; }
     float min_weight() const { return *std::min_element(bin_weight_.begin(), bin_weight_.end()); }
     float max_weight() const { return *std::max_element(bin_weight_.begin(), bin_weight_.end()); }
 
@@ -106,18 +91,10 @@ private:
         return text;
     }
 
-    // Copies into buffers kept across steps, so a training step does not allocate.
-    static void copy_into(const Tensor<float>& from, Tensor<float>& to) {
-        to.resize(from.shape());
-        kernels::copy(from, to);
-    }
-
     color::BinLookup lookup_;
     double lambda_;
-    color::Normalization lightness_, ab_;
     std::vector<float> bin_weight_;
     std::vector<std::int32_t> nearest_;
-    Tensor<float> input_, target_, ab_out_;
 };
 
 }  // namespace chroma::train

@@ -28,9 +28,7 @@ public:
         return input_;
     }
     double loss(const Tensor<float>& prediction, const Batch& batch, Tensor<float>& grad) {
-        scaled_copy(batch.ab, target_);
-        color::normalize_in_place(target_, ab_);
-        return loss_.forward_backward(prediction, target_, grad);
+        return loss_.forward_backward(prediction, normalized_target(batch), grad);
     }
     const Tensor<float>& predicted_ab(const Tensor<float>& prediction) {
         scaled_copy(prediction, ab_out_);
@@ -38,6 +36,14 @@ public:
         return ab_out_;
     }
     std::string describe() const { return "regression of ab"; }
+
+protected:
+    /// The batch's ab, normalised like the prediction, in a buffer kept across steps.
+    const Tensor<float>& normalized_target(const Batch& batch) {
+        scaled_copy(batch.ab, target_);
+        color::normalize_in_place(target_, ab_);
+        return target_;
+    }
 
 private:
     // Copies into a buffer kept across steps, so a training step does not allocate.

@@ -13,7 +13,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../color/conversion.hpp"
@@ -59,6 +61,15 @@ struct TrainResult {
     std::string message;
 };
 
+/// "PSNR 22.90 dB (gray 22.10)  dE2000 ... colourfulness 14.7 of 42.7", for the epoch's report.
+inline std::string scores_text(const metrics::ColorizationScores& model, const metrics::ColorizationScores& gray) {
+    char text[160];
+    std::snprintf(text, sizeof text, "PSNR %.2f dB (gray %.2f)  dE2000 %.2f (gray %.2f)  colourfulness %.1f of %.1f",
+                  model.psnr_rgb.value_or(0), gray.psnr_rgb.value_or(0), model.delta_e2000, gray.delta_e2000,
+                  model.colourfulness.value_or(0), model.true_colourfulness.value_or(0));
+    return text;
+}
+
 namespace detail {
 inline std::atomic<bool> interrupt_requested{false};
 extern "C" inline void request_interrupt(int) { interrupt_requested.store(true); }
@@ -103,6 +114,43 @@ struct ScoreMean {
         return m;
     }
 };
+
+/// The validation scores' columns of a log row: the model's and the gray baseline's.
+inline std::vector<std::pair<std::string, double>> score_columns(const metrics::ColorizationScores& model,
+                                                                 const metrics::ColorizationScores& gray) {
+    auto opt = [](const std::optional<double>& v) { return v.value_or(std::nan("")); };
+    return {{"psnr_rgb", opt(model.psnr_rgb)},   {"gray_psnr_rgb", opt(gray.psnr_rgb)},
+            {"ssim_rgb", opt(model.ssim_rgb)},   {"gray_ssim_rgb", opt(gray.ssim_rgb)},
+            {"psnr_ab", model.psnr_ab},          {"auc", model.auc},
+            {"gray_auc", gray.auc},              {"delta_e2000", model.delta_e2000},
+            {"gray_delta_e2000", gray.delta_e2000}, {"colourfulness", opt(model.colourfulness)},
+            {"true_colourfulness", opt(model.true_colourfulness)}};
+}
+
+/// Why training stopped on a NaN or infinite loss, and where the last good checkpoint is.
+inline std::string non_finite_message(const std::string& what, double bad_loss, int epoch, long long step,
+                                      const std::filesystem::path& checkpoint, const std::string& advice) {
+    std::string text = "training stopped: " + what + " became " + (std::isnan(bad_loss) ? "NaN" : "infinite") +
+                       " in epoch " + std::to_string(epoch + 1) + " (step " + std::to_string(step + 1) + ")";
+    if (std::filesystem::exists(checkpoint))
+        text += "; the last good checkpoint, after epoch " + std::to_string(epoch) + ", is " + checkpoint.string();
+    return text + ". " + advice;
+}
+
+/// An optimiser's state, step count and learning rate in a checkpoint, under `prefix`.
+template <class Optimiser>
+void save_optimiser(io::Checkpoint& c, Optimiser& o, const std::string& prefix) {
+    o.visit_state([&](const std::string& name, Tensor<float>& t) { c.put(prefix + name, t); });
+    c.put_integer(prefix + "steps", o.steps());
+    c.put_real(prefix + "learning_rate", o.learning_rate());
+}
+template <class Net, class Optimiser>
+void restore_optimiser(const io::Checkpoint& c, Net& net, Optimiser& o, const std::string& prefix) {
+    o.attach(net);
+    o.visit_state([&](const std::string& name, Tensor<float>& t) { c.get(prefix + name, t); });
+    o.set_steps(c.get_integer(prefix + "steps"));
+    o.set_learning_rate(c.get_real(prefix + "learning_rate"));
+}
 
 /// One 8-bit RGB picture of image n of a Lab batch.
 inline Image picture(const Tensor<float>& lightness, const Tensor<float>& ab, index_t n) {
@@ -237,9 +285,7 @@ private:
     void save(int epochs_done) {
         io::Checkpoint c;
         io::save_parameters(c, model_);
-        optimiser_.visit_state([&](const std::string& name, Tensor<float>& t) { c.put("optimiser." + name, t); });
-        c.put_integer("optimiser.steps", optimiser_.steps());
-        c.put_real("optimiser.learning_rate", optimiser_.learning_rate());
+        detail::save_optimiser(c, optimiser_, "optimiser.");
         c.put_integer("epoch", epochs_done);
         c.put_integer("step", step_);
         c.put_real("best_validation_loss", best_);
@@ -252,10 +298,7 @@ private:
     int restore() {
         const auto c = io::Checkpoint::load(checkpoint_path());
         io::load_parameters(c, model_);
-        optimiser_.attach(model_);
-        optimiser_.visit_state([&](const std::string& name, Tensor<float>& t) { c.get("optimiser." + name, t); });
-        optimiser_.set_steps(c.get_integer("optimiser.steps"));
-        optimiser_.set_learning_rate(c.get_real("optimiser.learning_rate"));
+        detail::restore_optimiser(c, model_, optimiser_, "optimiser.");
         step_ = c.get_integer("step");
         best_ = c.get_real("best_validation_loss");
         bad_epochs_ = static_cast<int>(c.get_integer("bad_epochs"));
@@ -266,23 +309,13 @@ private:
     }
 
     void write_log(CsvLog& log, const EpochRecord& r) {
-        auto opt = [](const std::optional<double>& v) { return v.value_or(std::nan("")); };
-        log.write({{"epoch", r.epoch},
-                   {"train_loss", r.train_loss},
-                   {"validation_loss", r.validation_loss},
-                   {"learning_rate", r.learning_rate},
-                   {"seconds", r.seconds},
-                   {"psnr_rgb", opt(r.model.psnr_rgb)},
-                   {"gray_psnr_rgb", opt(r.gray.psnr_rgb)},
-                   {"ssim_rgb", opt(r.model.ssim_rgb)},
-                   {"gray_ssim_rgb", opt(r.gray.ssim_rgb)},
-                   {"psnr_ab", r.model.psnr_ab},
-                   {"auc", r.model.auc},
-                   {"gray_auc", r.gray.auc},
-                   {"delta_e2000", r.model.delta_e2000},
-                   {"gray_delta_e2000", r.gray.delta_e2000},
-                   {"colourfulness", opt(r.model.colourfulness)},
-                   {"true_colourfulness", opt(r.model.true_colourfulness)}});
+        std::vector<std::pair<std::string, double>> row{{"epoch", r.epoch},
+                                                        {"train_loss", r.train_loss},
+                                                        {"validation_loss", r.validation_loss},
+                                                        {"learning_rate", r.learning_rate},
+                                                        {"seconds", r.seconds}};
+        for (auto& column : detail::score_columns(r.model, r.gray)) row.push_back(std::move(column));
+        log.write(row);
     }
 
     void draw_curves() {
@@ -298,20 +331,13 @@ private:
 
     void report(const EpochRecord& r) const {
         if (options_.quiet) return;
-        std::fprintf(stderr,
-                     "epoch %d: train %.5f  validation %.5f  PSNR %.2f dB (gray %.2f)  dE2000 %.2f (gray %.2f)  "
-                     "colourfulness %.1f of %.1f\n",
-                     r.epoch, r.train_loss, r.validation_loss, r.model.psnr_rgb.value_or(0), r.gray.psnr_rgb.value_or(0),
-                     r.model.delta_e2000, r.gray.delta_e2000, r.model.colourfulness.value_or(0),
-                     r.model.true_colourfulness.value_or(0));
+        std::fprintf(stderr, "epoch %d: train %.5f  validation %.5f  %s\n", r.epoch, r.train_loss, r.validation_loss,
+                     scores_text(r.model, r.gray).c_str());
     }
 
     std::string non_finite(int epoch) const {
-        std::string text = "training stopped: the loss became " + std::string(std::isnan(bad_loss_) ? "NaN" : "infinite") +
-                           " in epoch " + std::to_string(epoch + 1) + " (step " + std::to_string(step_ + 1) + ")";
-        if (std::filesystem::exists(checkpoint_path()))
-            text += "; the last good checkpoint, after epoch " + std::to_string(epoch) + ", is " + checkpoint_path().string();
-        return text + ". Try a lower learning rate or gradient clipping.";
+        return detail::non_finite_message("the loss", bad_loss_, epoch, step_, checkpoint_path(),
+                                          "Try a lower learning rate or gradient clipping.");
     }
     std::string interrupted(int epoch) {
         save(epoch);  // the epoch in progress is not counted: resuming repeats it

@@ -1,0 +1,94 @@
+#pragma once
+// What the example trainers share: reading an option's value, the training and validation loaders
+// over a folder of photos or a file made by `chroma pack`, and the closing summary of a run.
+#include <chroma/chroma.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+
+namespace examples {
+
+/// The value of option argv[i], i.e. argv[i + 1] (i moves past it). Without one it says so,
+/// prints the usage and exits with status 2.
+inline const char* option_value(int argc, char** argv, int& i, int (*usage)(const char* program)) {
+    if (i + 1 >= argc) {
+        std::fprintf(stderr, "%s needs a value\n", argv[i]);
+        std::exit(usage(argv[0]));
+    }
+    return argv[++i];
+}
+
+/// Where a trainer's photos come from and how they are batched.
+struct PhotoSource {
+    std::string folder;  // a folder: `images` photos of it (0: all), split 90/10 by file name
+    std::string packed;  // or a file made by `chroma pack`: 10% of its images held out by name
+    int images = 0;
+    int batch = 16;
+    int threads = 2;  // decoding and augmenting threads
+};
+
+/// Each loader's transform, by whether it is the training loader and whether the photos come
+/// from a packed file (whose images are already at their stored size).
+using MakeTransform = std::function<chroma::data::Transform(bool training, bool packed)>;
+
+/// Photos resized to `size` (packed ones as they are), then `crop` px crops: random and flipped
+/// for training, central for validation.
+inline MakeTransform resize_and_crop(int size, int crop) {
+    return [size, crop](bool training, bool packed) {
+        const int resize = packed ? 0 : size;
+        return training ? chroma::data::training_transform(resize, crop)
+                        : chroma::data::evaluation_transform(resize, crop);
+    };
+}
+
+/// Builds the training and validation loaders and returns run(training, validation). Errors
+/// are printed after the program's name and give status 1.
+template <class Run>
+int with_photo_loaders(const char* program, const PhotoSource& source, const MakeTransform& make_transform, Run run) {
+    using namespace chroma;
+    try {
+        const data::LoaderOptions train_options{.batch_size = source.batch, .threads = source.threads, .seed = 1};
+        const data::LoaderOptions validation_options{.batch_size = source.batch, .threads = source.threads,
+                                                     .shuffle = false};
+        if (!source.packed.empty()) {
+            const auto packed = std::make_shared<const data::PackedDataset>(source.packed);
+            std::printf("%s: %zu images of %d x %d\n", source.packed.c_str(), packed->size(), packed->width(),
+                        packed->height());
+            auto split = data::split_dataset(packed, 0.1);
+            data::Loader training(std::move(split.train), make_transform(true, true), train_options);
+            data::Loader validation(std::move(split.validation), make_transform(false, true), validation_options);
+            return run(training, validation);
+        }
+        const auto all = data::list_images(source.folder);
+        const auto chosen =
+            source.images > 0 ? data::sample_files(all, static_cast<std::size_t>(source.images), 0, source.folder) : all;
+        const data::FileSplit split = data::split_by_file(chosen, 0.1, 0, source.folder);
+        std::printf("%s: %zu images, using %zu: %zu to train, %zu to validate\n", source.folder.c_str(), all.size(),
+                    chosen.size(), split.train.size(), split.validation.size());
+        data::Loader training(data::ImageFiles(split.train), make_transform(true, false), train_options);
+        data::Loader validation(data::ImageFiles(split.validation), make_transform(false, false), validation_options);
+        return run(training, validation);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "%s: %s\n", program, e.what());
+        return 1;
+    }
+}
+
+/// Prints the last epoch's validation loss and scores and where the run's files are. Returns the
+/// exit status: 1 when no epoch finished or a loss became NaN or infinite, else 0. For the
+/// results of train::Trainer and train::GanTrainer.
+template <class Result>
+int finish(const Result& result, const std::string& out) {
+    if (result.epochs.empty()) return 1;
+    const auto& last = result.epochs.back();
+    std::printf("epoch %d: validation loss %.5f  %s\nsee %s/samples_epoch_%03d.png, %s/loss.png and %s/log.csv\n",
+                last.epoch, last.validation_loss, chroma::train::scores_text(last.model, last.gray).c_str(),
+                out.c_str(), last.epoch, out.c_str(), out.c_str());
+    return result.reason == chroma::train::stop_reason::non_finite_loss ? 1 : 0;
+}
+
+}  // namespace examples
