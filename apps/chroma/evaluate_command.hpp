@@ -31,7 +31,9 @@ inline std::string evaluate_help() {
                "scores the result against the photos, at their full resolution, beside the gray baseline\n"
                "(the same lightness with no colour): PSNR and SSIM on RGB, AuC (Zhang et al.'s ab accuracy\n"
                "under 0..150), colourfulness (Hasler and Suesstrunk; the truth's is shown for scale) and\n"
-               "mean CIEDE2000. Writes a grid of gray | model | truth.\n"
+               "mean CIEDE2000. Writes a grid of gray | model | truth. Also prints the chroma gain that\n"
+               "would minimise the squared ab error on these photos: fit it on the training split and\n"
+               "check it on the validation split (see --chroma-gain).\n"
                "\n"
                "options:\n"
                "  --data DIR            the photos (required)\n") +
@@ -77,7 +79,7 @@ inline std::string scores_row(const char* name, const metrics::ColorizationScore
 
 inline int run_evaluate(const std::vector<std::string>& args) {
     const Arguments a(args,
-                      {"--data", "--model", "--decode", "--size", "--backend", "--split", "--validation-fraction",
+                      {"--data", "--model", "--decode", "--size", "--backend", "--chroma-gain", "--split", "--validation-fraction",
                        "--images", "--grid", "--grid-rows", "--threads"},
                       {"--quiet", "--help"}, {{"-h", "--help"}});
     if (a.has("--help")) {
@@ -110,6 +112,7 @@ inline int run_evaluate(const std::vector<std::string>& args) {
               << (split == "all" ? "" : " (" + split + " split)") << ", scored at full resolution\n";
 
     train::detail::ScoreMean model_mean, gray_mean;
+    double predicted_dot_truth = 0, predicted_dot_predicted = 0;  // for the least-squares gain
     std::vector<std::vector<Image>> grid;
     std::vector<std::string> skipped;
     train::Progress progress("evaluate", static_cast<long long>(files.size()), "images", quiet ? nullptr : stderr);
@@ -120,6 +123,10 @@ inline int run_evaluate(const std::vector<std::string>& args) {
             const Tensor<float> ab_small = inference::predict_ab_map(*model, photo);
             const Tensor<float> predicted = inference::upsample_ab(ab_small, photo.width, photo.height);
             model_mean.add(metrics::score_colorization(truth.lightness, predicted, truth.ab, train::detail::lab_to_rgb255), 1);
+            for (index_t i = 0; i < predicted.size(); ++i) {
+                predicted_dot_truth += static_cast<double>(predicted.data()[i]) * truth.ab.data()[i];
+                predicted_dot_predicted += static_cast<double>(predicted.data()[i]) * predicted.data()[i];
+            }
             gray_mean.add(metrics::gray_baseline(truth.lightness, truth.ab, train::detail::lab_to_rgb255), 1);
             if (grid.size() < grid_rows) {
                 const Image result = inference::join_lightness_and_ab(photo, ab_small);
@@ -145,6 +152,10 @@ inline int run_evaluate(const std::vector<std::string>& args) {
     std::cout << format("\nmodel - gray: PSNR %+.2f dB, CIEDE2000 %+.2f; colourfulness %.2f of the truth's\n",
                         m.psnr_rgb.value_or(0) - g.psnr_rgb.value_or(0), m.delta_e2000 - g.delta_e2000,
                         truth_colour > 0 ? m.colourfulness.value_or(0) / truth_colour : 0.0);
+    if (predicted_dot_predicted > 0)
+        std::cout << format("least-squares chroma gain on these photos: %.3f (the model's: %.3f)\n",
+                            model->chroma_gain() * predicted_dot_truth / predicted_dot_predicted,
+                            static_cast<double>(model->chroma_gain()));
     if (!skipped.empty()) {
         std::cout << "skipped " << skipped.size() << " unreadable photo" << (skipped.size() == 1 ? "" : "s") << ":\n";
         for (const auto& s : skipped) std::cout << "  " << s << "\n";

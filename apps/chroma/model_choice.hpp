@@ -1,6 +1,7 @@
 #pragma once
 // The model options colorize and evaluate share: --model (the bundled model by default),
-// --decode, --size and --backend.
+// --decode, --size, --backend and --chroma-gain.
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -26,7 +27,9 @@ inline const char* model_options_help =
     "                        model, models/chroma-photo-unet.safetensors; $CHROMA_MODEL overrides)\n"
     "  --decode D            classifiers only: annealed:T | topk:K | mean | mode (default: the model's)\n"
     "  --size N              the shorter side the model sees, in pixels (default: its training size)\n"
-    "  --backend cpu|cuda    where the model runs (default cpu)\n";
+    "  --backend cpu|cuda    where the model runs (default cpu)\n"
+    "  --chroma-gain X       multiply the predicted ab by X (default: the model's, 1 unless it was\n"
+    "                        calibrated; chroma evaluate prints the least-squares gain)\n";
 
 /// The bundled model: $CHROMA_MODEL, else the installed copy, else the source tree's.
 inline std::filesystem::path bundled_model() {
@@ -55,6 +58,14 @@ inline std::unique_ptr<inference::Colorizer> chosen_model(const Arguments& a) {
                                 model->traits().architecture + ", which predicts ab directly");
         model->set_decoding(inference::parse_decoding(a.text("--decode", "")));
     }
+    if (a.has("--chroma-gain")) {
+        const std::string text = a.text("--chroma-gain", "");
+        char* end = nullptr;
+        const float gain = std::strtof(text.c_str(), &end);
+        if (end == text.c_str() || *end != '\0' || !(gain > 0.0f && gain <= 10.0f))
+            throw usage_failure("--chroma-gain must be a number in (0, 10], got '" + text + "'");
+        model->set_chroma_gain(gain);
+    }
     if (a.has("--size")) {
         const int m = model->traits().size_multiple;
         model->traits().native_size = static_cast<int>(a.integer("--size", 0, m, 4096));
@@ -68,7 +79,13 @@ inline std::string model_summary(inference::Colorizer& model) {
     for (int i = static_cast<int>(count.size()) - 3; i > 0; i -= 3) count.insert(static_cast<std::size_t>(i), ",");
     std::string text = model.traits().architecture + " (" + count + " parameters";
     if (model.traits().classifier) text += ", " + model.decoding().describe();
-    return text + ", " + std::to_string(model.traits().native_size) + " px)";
+    text += ", " + std::to_string(model.traits().native_size) + " px";
+    if (model.chroma_gain() != 1.0f) {
+        char gain[48];
+        std::snprintf(gain, sizeof gain, ", chroma gain %.3g", static_cast<double>(model.chroma_gain()));
+        text += gain;
+    }
+    return text + ")";
 }
 
 }  // namespace chroma::cli

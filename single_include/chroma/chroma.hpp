@@ -11551,7 +11551,12 @@ private:
 //
 //   predict_ab(L)  L [N,1,h,w] in CIELAB units (0..100) -> ab [N,2,h,w] in CIELAB units,
 //                  at the same size; the model's own input scaling, softmax, decoding and
-//                  upsampling happen inside.
+//                  upsampling happen inside, then the chroma gain.
+//
+// The chroma gain (1 by default) multiplies every predicted ab. Models trained to regress ab
+// predict a conditional median or mean, which pulls uncertain colours toward grey; a gain fitted
+// on training photos (chroma evaluate prints the least-squares one) undoes part of that shrinkage.
+// It is saved with the model (metadata "chroma_gain").
 //
 // ClassifierColorizer wraps a 313-bin classifier (decoding chosen by set_decoding),
 // RegressionColorizer a network that outputs normalised ab. Both run the model in eval mode
@@ -11595,10 +11600,30 @@ public:
     virtual void set_decoding(const color::Decoding& decoding) = 0;
     virtual color::Decoding decoding() const = 0;
 
+    /// Every predicted ab is multiplied by `gain` (> 0; 1 leaves the model's output alone).
+    void set_chroma_gain(float gain) {
+        if (!(gain > 0.0f && gain <= 10.0f))
+            throw usage_error(traits_.architecture + ": the chroma gain must be in (0, 10], got " + std::to_string(gain));
+        chroma_gain_ = gain;
+    }
+    float chroma_gain() const noexcept { return chroma_gain_; }
+
     /// L [N,1,h,w] (0..100) -> ab [N,2,h,w]; h and w multiples of traits().size_multiple.
-    virtual const Tensor<float>& predict_ab(const Tensor<float>& lightness) = 0;
+    const Tensor<float>& predict_ab(const Tensor<float>& lightness) {
+        check_input(lightness);
+        const Tensor<float>& ab = model_ab(lightness);
+        if (chroma_gain_ == 1.0f) return ab;
+        if (scaled_.shape() != ab.shape()) scaled_ = Tensor<float>(ab.shape());
+        const float* in = ab.data();
+        float* out = scaled_.data();
+        for (index_t i = 0; i < ab.size(); ++i) out[i] = chroma_gain_ * in[i];
+        return scaled_;
+    }
 
 protected:
+    /// The model's own ab for a checked input, before the chroma gain.
+    virtual const Tensor<float>& model_ab(const Tensor<float>& lightness) = 0;
+
     void check_input(const Tensor<float>& lightness) const {
         const Shape s = lightness.shape();
         const int m = traits_.size_multiple;
@@ -11609,6 +11634,8 @@ protected:
 
 private:
     ModelTraits traits_;
+    float chroma_gain_ = 1.0f;
+    Tensor<float> scaled_;
 };
 
 namespace detail {
@@ -11648,8 +11675,8 @@ public:
     }
     color::Decoding decoding() const override { return task_.options().decoding; }
 
-    const Tensor<float>& predict_ab(const Tensor<float>& lightness) override {
-        this->check_input(lightness);
+protected:
+    const Tensor<float>& model_ab(const Tensor<float>& lightness) override {
         batch_.lightness = lightness;
         const Tensor<float>& logits = this->model_.forward(task_.input(batch_));
         return task_.predicted_ab(logits);
@@ -11673,8 +11700,8 @@ public:
     }
     color::Decoding decoding() const override { return {}; }
 
-    const Tensor<float>& predict_ab(const Tensor<float>& lightness) override {
-        this->check_input(lightness);
+protected:
+    const Tensor<float>& model_ab(const Tensor<float>& lightness) override {
         batch_.lightness = lightness;
         return task_.predicted_ab(this->model_.forward(task_.input(batch_)));
     }

@@ -234,3 +234,43 @@ TEST_CASE("evaluate scores a model and the gray baseline and draws a grid", "[cl
     CHECK(grid.height > 3 * 32);
     CHECK_THROWS_WITH(run(cli::run_evaluate, {"--model", model.string()}), Catch::Contains("--data"));
 }
+
+TEST_CASE("a chroma gain is exported with the model, printed by evaluate and checked", "[cli]") {
+    TemporaryFolder folder("gain");
+    const fs::path model = model_file(folder);
+    const fs::path photos = folder / "photos";
+    fs::create_directories(photos);
+    save_png(photos / "p.png", gradient(48, 40, 3));
+    const fs::path boosted = folder / "boosted.safetensors";
+    REQUIRE(run(cli::run_export, {model.string(), "-o", boosted.string(), "--chroma-gain", "1.25"}) == 0);
+    auto plain = inference::load_colorizer(model);
+    auto loaded = inference::load_colorizer(boosted);
+    CHECK(plain->chroma_gain() == 1.0f);
+    CHECK(loaded->chroma_gain() == 1.25f);
+    const Tensor<float> l = inference::lightness_at(gradient(40, 40, 3), {64, 64});
+    const Tensor<float> a = plain->predict_ab(l);
+    const Tensor<float> b = loaded->predict_ab(l);
+    for (index_t i = 0; i < a.size(); ++i) REQUIRE(b.data()[i] == Approx(1.25f * a.data()[i]).margin(1e-5));
+
+    // evaluate's least-squares gain is the one that minimises the ab error: scoring the boosted
+    // model reports the same gain as scoring the plain one.
+    auto gain_printed = [&](const fs::path& m) {
+        std::string printed;
+        REQUIRE(run(cli::run_evaluate, {"--data", photos.string(), "--model", m.string(), "--grid", "none", "--quiet"},
+                    &printed) == 0);
+        const auto at = printed.find("least-squares chroma gain on these photos: ");
+        REQUIRE(at != std::string::npos);
+        return std::stod(printed.substr(at + 43));
+    };
+    CHECK(gain_printed(boosted) == Approx(gain_printed(model)).epsilon(2e-3).margin(2e-3));
+
+    CHECK_THROWS_WITH(run(cli::run_evaluate, {"--data", photos.string(), "--model", model.string(), "--chroma-gain", "x"}),
+                      Catch::Contains("--chroma-gain"));
+    CHECK_THROWS_WITH(run(cli::run_evaluate, {"--data", photos.string(), "--model", model.string(), "--chroma-gain", "0"}),
+                      Catch::Contains("--chroma-gain"));
+    // A file whose gain is not a number names itself.
+    auto typed = inference::make_colorizer("light64");
+    typed->save(folder / "odd.safetensors", {{"architecture", "light64"}, {"chroma_gain", "bright"}});
+    CHECK_THROWS_WITH(inference::load_colorizer(folder / "odd.safetensors"),
+                      Catch::Contains("odd.safetensors") && Catch::Contains("chroma_gain"));
+}

@@ -6,9 +6,11 @@
 #include <chroma/color/conversion.hpp>
 #include <chroma/inference/colorize_image.hpp>
 #include <chroma/inference/decoding_text.hpp>
+#include <chroma/init/pytorch_default.hpp>
 #include <chroma/nn/conv2d.hpp>
 
 #include <cmath>
+#include <limits>
 #include <cstdint>
 
 using namespace chroma;
@@ -160,6 +162,28 @@ TEST_CASE("colorizers run their model at the input size and decode as asked", "[
                                                               color::lightness_centered, color::ab_over_110);
     CHECK(regression.predict_ab(l).shape() == Shape{.n = 1, .c = 2, .h = 16, .w = 24});
     CHECK_THROWS_WITH(regression.set_decoding(color::Decoding::mode()), Catch::Contains("regression"));
+}
+
+TEST_CASE("the chroma gain multiplies the model's ab and refuses what is not a gain", "[inference]") {
+    using TinyRegression = Conv2d<1, 2, 1>;
+    inference::RegressionColorizer<TinyRegression> regression(ModelTraits{.architecture = "reg", .native_size = 8},
+                                                              color::lightness_centered, color::ab_over_110);
+    init::pytorch_default(regression.model(), 5);
+    const Tensor<float> l = inference::lightness_at(filled(16, 16, 3, 90), {16, 16});
+    CHECK(regression.chroma_gain() == 1.0f);
+    const Tensor<float> plain = regression.predict_ab(l);
+    regression.set_chroma_gain(1.5f);
+    const Tensor<float>& boosted = regression.predict_ab(l);
+    REQUIRE(boosted.shape() == plain.shape());
+    bool any_colour = false;
+    for (index_t i = 0; i < plain.size(); ++i) {
+        REQUIRE(boosted.data()[i] == Approx(1.5f * plain.data()[i]).margin(1e-6));
+        any_colour = any_colour || std::abs(plain.data()[i]) > 1e-3f;
+    }
+    CHECK(any_colour);
+    for (float bad : {0.0f, -1.0f, 11.0f, std::numeric_limits<float>::quiet_NaN()})
+        CHECK_THROWS_WITH(regression.set_chroma_gain(bad), Catch::Contains("reg") && Catch::Contains("chroma gain"));
+    CHECK(regression.chroma_gain() == 1.5f);
 }
 
 TEST_CASE("decodings read from text and back", "[inference]") {

@@ -6,7 +6,8 @@
 //                  ("generator." for GANs).
 //   *.safetensors  the weights alone, under the model's own names. Its __metadata__ may give
 //                  "architecture", "decoding" (decoding_text.hpp), "native_size" (the shorter
-//                  side of the photos it was trained on) and "description". A file with no
+//                  side of the photos it was trained on), "chroma_gain" (colorizer.hpp) and
+//                  "description". A file with no
 //                  architecture but the official PyTorch eccv16 tensors is read as
 //                  "eccv16-official".
 //
@@ -22,6 +23,8 @@
 // This header instantiates every seed model: include it where a model is chosen at run time
 // (the chroma program), not in code that uses one model type.
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -115,6 +118,13 @@ inline void apply_metadata(Colorizer& colorizer, const std::map<std::string, std
             throw io::file_error(where + ": native_size '" + it->second + "' is not a size in pixels");
         colorizer.traits().native_size = size;
     }
+    if (const auto it = metadata.find("chroma_gain"); it != metadata.end()) {
+        char* end = nullptr;
+        const float gain = std::strtof(it->second.c_str(), &end);
+        if (end == it->second.c_str() || *end != '\0' || !(gain > 0.0f && gain <= 10.0f))
+            throw io::file_error(where + ": chroma_gain '" + it->second + "' is not a gain in (0, 10]");
+        colorizer.set_chroma_gain(gain);
+    }
 }
 
 }  // namespace detail
@@ -165,6 +175,11 @@ inline void save_model_file(const std::filesystem::path& path, Colorizer& colori
     std::map<std::string, std::string> metadata{{"architecture", colorizer.traits().architecture},
                                                 {"native_size", std::to_string(colorizer.traits().native_size)}};
     if (colorizer.traits().classifier) metadata["decoding"] = decoding_text(colorizer.decoding());
+    if (colorizer.chroma_gain() != 1.0f) {
+        char gain[32];
+        std::snprintf(gain, sizeof gain, "%.9g", static_cast<double>(colorizer.chroma_gain()));
+        metadata["chroma_gain"] = gain;
+    }
     if (!description.empty()) metadata["description"] = description;
     colorizer.save(path, metadata);
 }
