@@ -7,7 +7,9 @@
 // colours; --rebalance LAMBDA weights each pixel by its colour's class-rebalancing weight
 // (train/rebalanced_regression_task.hpp, prior estimated from the training images).
 //
-//   train_photos FOLDER [--images 200] [--epochs 30] [--batch 16] [--lr X] [--crop 56] [--rebalance 0.5] [--out runs/photos] [--resume]
+// --final-lr X anneals the rate from --lr to X over the run's epochs (cosine), resumed runs included.
+//
+//   train_photos FOLDER [--images 200] [--epochs 30] [--batch 16] [--lr X] [--final-lr X] [--crop 56] [--rebalance 0.5] [--out runs/photos] [--resume]
 //   train_photos --packed photos.pack [...]
 #include <chroma/chroma.hpp>
 #include <chroma/models/photo_unet.hpp>
@@ -27,6 +29,7 @@ struct Settings {
     std::string folder, packed, out = "runs/photos";
     int images = 200, epochs = 30, batch = 16, size = 64, crop = 56, threads = 2;
     double learning_rate = 2e-3;
+    double final_learning_rate = -1;  // < 0: a constant rate
     double rebalance = 0.0;  // lambda of the class rebalancing; 0: plain L1
     int prior_batches = 100;
     bool resume = false;
@@ -34,7 +37,7 @@ struct Settings {
 
 int usage(const char* program) {
     std::fprintf(stderr,
-                 "usage: %s FOLDER [--images N] [--epochs N] [--batch N] [--lr X] [--crop PX] [--rebalance LAMBDA]\n"
+                 "usage: %s FOLDER [--images N] [--epochs N] [--batch N] [--lr X] [--final-lr X] [--crop PX] [--rebalance LAMBDA]\n"
                  "                 [--out DIR] [--resume]\n"
                  "       %s --packed FILE [--epochs N] ...   (a file made by `chroma pack`)\n",
                  program, program);
@@ -50,6 +53,11 @@ int run_training(Task& task, TrainSource& training, ValidationSource& validation
     optim::Adam<> adam({.learning_rate = s.learning_rate});
     train::TrainerOptions options{.epochs = s.epochs, .output = s.out, .sample_rows = 6, .architecture = "photo-unet"};
     options.resume = s.resume;
+    if (s.final_learning_rate >= 0) {
+        const optim::CosineAnnealing cosine(s.learning_rate, s.epochs, s.final_learning_rate);
+        options.learning_rate_at = [cosine](int epoch) { return cosine.rate(epoch); };
+        std::printf("learning rate: cosine from %g to %g over %d epochs\n", s.learning_rate, s.final_learning_rate, s.epochs);
+    }
     train::Trainer trainer(model, task, adam, options);
     return examples::finish(trainer.fit(training, validation), s.out);
 }
@@ -76,6 +84,7 @@ int main(int argc, char** argv) {
         else if (arg == "--epochs") s.epochs = std::atoi(value());
         else if (arg == "--batch") s.batch = std::atoi(value());
         else if (arg == "--lr") s.learning_rate = std::atof(value());
+        else if (arg == "--final-lr") s.final_learning_rate = std::atof(value());
         else if (arg == "--out") s.out = value();
         else if (arg == "--crop") s.crop = std::atoi(value());
         else if (arg == "--rebalance") s.rebalance = std::atof(value());

@@ -10578,6 +10578,8 @@ struct TrainerOptions {
                                                   // `chroma evaluate` and `chroma colorize` can rebuild the model
     std::function<void(const EpochRecord&)> on_epoch_end;  // after each validation, before the
                                                   // checkpoint: e.g. a ReduceOnPlateau step, whose rate is then saved
+    std::function<double(int epoch)> learning_rate_at;  // when set: the rate for each epoch (0-based),
+                                                  // set before it starts, so a resumed run follows the same schedule
 };
 
 struct EpochRecord {
@@ -10715,6 +10717,7 @@ public:
         for (int epoch = first_epoch; epoch < options_.epochs; ++epoch) {
             EpochRecord record;
             record.epoch = epoch + 1;
+            if (options_.learning_rate_at) optimiser_.set_learning_rate(options_.learning_rate_at(epoch));
             record.learning_rate = optimiser_.learning_rate();
             const auto outcome = train_epoch(train, epoch, record);
             if (outcome != stop_reason::finished) {

@@ -118,6 +118,33 @@ TEST_CASE("resuming from the checkpoint gives the same model as an uninterrupted
     CHECK(std::count(log.begin(), log.end(), '\n') == 5);  // one header, four epochs
 }
 
+TEST_CASE("a learning-rate schedule sets each epoch's rate, resumed runs included") {
+    train::FixedBatches training({make_batch(1)}), validation({make_batch(4)});
+    const optim::CosineAnnealing cosine(1e-2, 4, 1e-4);
+    auto run = [&](const fs::path& out, int epochs, bool resume, Model<Net>& model) {
+        train::RegressionTask<> task;
+        optim::Adam<> adam({.learning_rate = 0.5});  // replaced by the schedule from the first epoch
+        train::TrainerOptions options{.epochs = epochs, .output = out, .resume = resume, .quiet = true};
+        options.learning_rate_at = [&](int epoch) { return cosine.rate(epoch); };
+        train::Trainer trainer(model, task, adam, options);
+        return trainer.fit(training, validation);
+    };
+    Model<Net> straight(5), first_half(5), resumed(6);
+    const auto all = run(fresh_folder("schedule"), 4, false, straight);
+    REQUIRE(all.epochs.size() == 4);
+    for (int e = 0; e < 4; ++e) CHECK(all.epochs[static_cast<std::size_t>(e)].learning_rate == Approx(cosine.rate(e)));
+    CHECK(all.epochs[0].learning_rate == Approx(1e-2));
+    CHECK(all.epochs[2].learning_rate == Approx(0.5 * (1e-2 + 1e-4)));
+    const fs::path out = fresh_folder("schedule_resume");
+    run(out, 2, false, first_half);
+    const auto second_half = run(out, 4, true, resumed);
+    REQUIRE(second_half.epochs.size() == 2);
+    CHECK(second_half.epochs[0].learning_rate == Approx(cosine.rate(2)));
+    for (const auto& name : straight.parameter_names())
+        for (index_t i = 0; i < straight.parameter(name).value.size(); ++i)
+            REQUIRE(resumed.parameter(name).value[i] == straight.parameter(name).value[i]);
+}
+
 TEST_CASE("early stopping ends a run whose validation loss stops improving") {
     Model<Net> model(4);
     train::RegressionTask<> task;
