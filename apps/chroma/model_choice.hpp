@@ -60,11 +60,9 @@ inline std::unique_ptr<inference::Colorizer> chosen_model(const Arguments& a) {
     }
     if (a.has("--chroma-gain")) {
         const std::string text = a.text("--chroma-gain", "");
-        char* end = nullptr;
-        const float gain = std::strtof(text.c_str(), &end);
-        if (end == text.c_str() || *end != '\0' || !(gain > 0.0f && gain <= 10.0f))
-            throw usage_failure("--chroma-gain must be a number in (0, 10], got '" + text + "'");
-        model->set_chroma_gain(gain);
+        const auto gain = inference::chroma_gain_from_text(text);
+        if (!gain) throw usage_failure("--chroma-gain must be a number in (0, 10], got '" + text + "'");
+        model->set_chroma_gain(*gain);
     }
     if (a.has("--size")) {
         const int m = model->traits().size_multiple;

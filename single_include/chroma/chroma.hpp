@@ -11565,8 +11565,10 @@ private:
 // RegressionColorizer a network that outputs normalised ab. Both run the model in eval mode
 // (BatchNorm statistics, no dropout). models/zoo.hpp builds them by architecture name.
 #include <filesystem>
+#include <cstdlib>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -11580,6 +11582,14 @@ struct ModelTraits {
     int size_multiple = 8;     // input sides must be multiples of this
     bool classifier = false;   // a 313-bin classifier: decoding applies
 };
+
+/// A chroma gain written as text ("1.25"), or nothing when it is not a number in (0, 10].
+inline std::optional<float> chroma_gain_from_text(const std::string& text) {
+    char* end = nullptr;
+    const float gain = std::strtof(text.c_str(), &end);
+    if (end == text.c_str() || *end != '\0' || !(gain > 0.0f && gain <= 10.0f)) return std::nullopt;
+    return gain;
+}
 
 class Colorizer {
 public:

@@ -119,11 +119,9 @@ inline void apply_metadata(Colorizer& colorizer, const std::map<std::string, std
         colorizer.traits().native_size = size;
     }
     if (const auto it = metadata.find("chroma_gain"); it != metadata.end()) {
-        char* end = nullptr;
-        const float gain = std::strtof(it->second.c_str(), &end);
-        if (end == it->second.c_str() || *end != '\0' || !(gain > 0.0f && gain <= 10.0f))
-            throw io::file_error(where + ": chroma_gain '" + it->second + "' is not a gain in (0, 10]");
-        colorizer.set_chroma_gain(gain);
+        const auto gain = chroma_gain_from_text(it->second);
+        if (!gain) throw io::file_error(where + ": chroma_gain '" + it->second + "' is not a gain in (0, 10]");
+        colorizer.set_chroma_gain(*gain);
     }
 }
 
