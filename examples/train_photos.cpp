@@ -7,7 +7,8 @@
 // colours; --rebalance LAMBDA weights each pixel by its colour's class-rebalancing weight
 // (train/rebalanced_regression_task.hpp, prior estimated from the training images).
 //
-// --final-lr X anneals the rate from --lr to X over the run's epochs (cosine), resumed runs included.
+// --final-lr X anneals the rate from --lr to X over the run's epochs (cosine); without it the rate is
+// --lr throughout. Resumed runs follow the same rates (not the checkpoint's).
 //
 //   train_photos FOLDER [--images 200] [--epochs 30] [--batch 16] [--lr X] [--final-lr X] [--crop 56] [--rebalance 0.5] [--out runs/photos] [--resume]
 //   train_photos --packed photos.pack [...]
@@ -53,11 +54,12 @@ int run_training(Task& task, TrainSource& training, ValidationSource& validation
     optim::Adam<> adam({.learning_rate = s.learning_rate});
     train::TrainerOptions options{.epochs = s.epochs, .output = s.out, .sample_rows = 6, .architecture = "photo-unet"};
     options.resume = s.resume;
-    if (s.final_learning_rate >= 0) {
-        const optim::CosineAnnealing cosine(s.learning_rate, s.epochs, s.final_learning_rate);
-        options.learning_rate_at = [cosine](int epoch) { return cosine.rate(epoch); };
-        std::printf("learning rate: cosine from %g to %g over %d epochs\n", s.learning_rate, s.final_learning_rate, s.epochs);
-    }
+    // The rate always comes from the options, so --lr means the same on a resumed run as on a new one.
+    const double final_rate = s.final_learning_rate >= 0 ? s.final_learning_rate : s.learning_rate;
+    const optim::CosineAnnealing cosine(s.learning_rate, s.epochs, final_rate);
+    options.learning_rate_at = [cosine](int epoch) { return cosine.rate(epoch); };
+    if (final_rate != s.learning_rate)
+        std::printf("learning rate: cosine from %g to %g over %d epochs\n", s.learning_rate, final_rate, s.epochs);
     train::Trainer trainer(model, task, adam, options);
     return examples::finish(trainer.fit(training, validation), s.out);
 }
