@@ -1,4 +1,5 @@
-// Trains models::PhotoUNet (the bundled model's network) to colourise real photos: a
+// Trains the bundled model's network, models::ResNetUNet (--model resnet-unet, the default), or
+// the earlier models::PhotoUNet (--model photo-unet) to colourise real photos: a
 // deterministic sample of a folder (200 photos by default, --images 0 for all), split 90/10 by
 // file, decoded and augmented on worker threads while the model trains (or read from a file made
 // by `chroma pack`), with a validation pass, a sample grid and a loss curve after every epoch.
@@ -7,13 +8,21 @@
 // colours; --rebalance LAMBDA weights each pixel by its colour's class-rebalancing weight
 // (train/rebalanced_regression_task.hpp, prior estimated from the training images).
 //
+// --pretrained FILE starts ResNetUNet's encoder from a torchvision resnet18 state_dict
+// (models/pretrained_resnet.hpp), held frozen until the epoch given by --release-encoder (1-based;
+// default: frozen throughout). Without --pretrained the encoder trains from random weights.
+//
 // --final-lr X anneals the rate from --lr to X over the run's epochs (cosine); without it the rate is
 // --lr throughout. Resumed runs follow the same rates (not the checkpoint's).
 //
-//   train_photos FOLDER [--images 200] [--epochs 30] [--batch 16] [--lr X] [--final-lr X] [--crop 56] [--rebalance 0.5] [--out runs/photos] [--resume]
+//   train_photos FOLDER [--model resnet-unet|photo-unet] [--pretrained FILE] [--release-encoder EPOCH]
+//                [--images 200] [--epochs 30] [--batch 16] [--lr X] [--final-lr X] [--crop 56]
+//                [--rebalance 0.5] [--out runs/photos] [--resume]
 //   train_photos --packed photos.pack [...]
 #include <chroma/chroma.hpp>
 #include <chroma/models/photo_unet.hpp>
+#include <chroma/models/pretrained_resnet.hpp>
+#include <chroma/models/resnet_unet.hpp>
 
 #include "example_support.hpp"
 
@@ -28,7 +37,10 @@ namespace {
 
 struct Settings {
     std::string folder, packed, out = "runs/photos";
-    int images = 200, epochs = 30, batch = 16, size = 64, crop = 56, threads = 2;
+    std::string model = "resnet-unet", pretrained;
+    int release_encoder = 0;  // the 1-based epoch from which a pretrained encoder trains; 0: never
+    int images = 200, epochs = 30, batch = 16, threads = 2;
+    int size = 0, crop = 0;  // 0: the model's own (resnet-unet 160 and 128 px, photo-unet 64 and 56)
     double learning_rate = 2e-3;
     double final_learning_rate = -1;  // < 0: a constant rate
     double rebalance = 0.0;  // lambda of the class rebalancing; 0: plain L1
@@ -38,21 +50,43 @@ struct Settings {
 
 int usage(const char* program) {
     std::fprintf(stderr,
-                 "usage: %s FOLDER [--images N] [--epochs N] [--batch N] [--lr X] [--final-lr X] [--crop PX] [--rebalance LAMBDA]\n"
-                 "                 [--out DIR] [--resume]\n"
+                 "usage: %s FOLDER [--model resnet-unet|photo-unet] [--pretrained FILE] [--release-encoder EPOCH]\n"
+                 "                 [--images N] [--epochs N] [--batch N] [--lr X] [--final-lr X] [--crop PX]\n"
+                 "                 [--rebalance LAMBDA] [--out DIR] [--resume]\n"
                  "       %s --packed FILE [--epochs N] ...   (a file made by `chroma pack`)\n",
                  program, program);
     return 2;
 }
 
-template <class Task, class TrainSource, class ValidationSource>
+/// ResNetUNet's encoder from --pretrained, frozen until --release-encoder; or all from random weights.
+template <class Net>
+void prepare_encoder(Model<Net>& model, train::TrainerOptions& options, const Settings& s) {
+    if constexpr (std::is_same_v<Net, models::ResNetUNet>) {
+        if (s.pretrained.empty()) {
+            set_frozen_parameters(model, false, "");
+            std::printf("encoder: random weights, trained with the rest (give --pretrained FILE to start from ImageNet's)\n");
+            return;
+        }
+        models::import_resnet18(s.pretrained, model, models::resnet_unet_import());
+        std::printf("encoder: torchvision resnet18 conv1..layer2 from %s, %s\n", s.pretrained.c_str(),
+                    s.release_encoder > 0 ? ("frozen until epoch " + std::to_string(s.release_encoder)).c_str()
+                                          : "frozen");
+        if (s.release_encoder > 0)
+            options.before_epoch = [&model, release = s.release_encoder](int epoch) {
+                set_frozen_parameters(model, epoch + 1 < release, "");
+            };
+    }
+}
+
+template <class Net, class Task, class TrainSource, class ValidationSource>
 int run_training(Task& task, TrainSource& training, ValidationSource& validation, const Settings& s) {
-    Model<models::PhotoUNet> model(1);
-    std::printf("photo-unet, %lld parameters, %d CPU threads; Adam lr %g, batch %d, %d x %d crops of %d px\n%s\n",
-                static_cast<long long>(model.parameter_count()), cpu::threads(), s.learning_rate, s.batch, s.crop,
-                s.crop, s.size, task.describe().c_str());
+    Model<Net> model(1);
+    train::TrainerOptions options{.epochs = s.epochs, .output = s.out, .sample_rows = 6, .architecture = s.model};
+    prepare_encoder(model, options, s);
+    std::printf("%s, %lld parameters to train, %d CPU threads; Adam lr %g, batch %d, %d x %d crops of %d px\n%s\n",
+                s.model.c_str(), static_cast<long long>(model.parameter_count()), cpu::threads(), s.learning_rate,
+                s.batch, s.crop, s.crop, s.size, task.describe().c_str());
     optim::Adam<> adam({.learning_rate = s.learning_rate});
-    train::TrainerOptions options{.epochs = s.epochs, .output = s.out, .sample_rows = 6, .architecture = "photo-unet"};
     options.resume = s.resume;
     // The rate always comes from the options, so --lr means the same on a resumed run as on a new one.
     const double final_rate = s.final_learning_rate >= 0 ? s.final_learning_rate : s.learning_rate;
@@ -62,6 +96,12 @@ int run_training(Task& task, TrainSource& training, ValidationSource& validation
         std::printf("learning rate: cosine from %g to %g over %d epochs\n", s.learning_rate, final_rate, s.epochs);
     train::Trainer trainer(model, task, adam, options);
     return examples::finish(trainer.fit(training, validation), s.out);
+}
+
+template <class Task, class TrainSource, class ValidationSource>
+int run_training(Task& task, TrainSource& training, ValidationSource& validation, const Settings& s) {
+    if (s.model == "photo-unet") return run_training<models::PhotoUNet>(task, training, validation, s);
+    return run_training<models::ResNetUNet>(task, training, validation, s);
 }
 
 template <class TrainSource, class ValidationSource>
@@ -83,6 +123,9 @@ int main(int argc, char** argv) {
         const std::string arg = argv[i];
         auto value = [&] { return examples::option_value(argc, argv, i, usage); };
         if (arg == "--images") s.images = std::atoi(value());
+        else if (arg == "--model") s.model = value();
+        else if (arg == "--pretrained") s.pretrained = value();
+        else if (arg == "--release-encoder") s.release_encoder = std::atoi(value());
         else if (arg == "--epochs") s.epochs = std::atoi(value());
         else if (arg == "--batch") s.batch = std::atoi(value());
         else if (arg == "--lr") s.learning_rate = std::atof(value());
@@ -97,6 +140,19 @@ int main(int argc, char** argv) {
         else s.folder = arg;
     }
     if (s.folder.empty() == s.packed.empty()) return usage(argv[0]);
+    if (s.model != "resnet-unet" && s.model != "photo-unet") {
+        std::fprintf(stderr, "--model must be resnet-unet or photo-unet, not '%s'\n", s.model.c_str());
+        return 2;
+    }
+    const bool resnet = s.model == "resnet-unet";
+    if (s.size == 0) s.size = resnet ? 160 : 64;
+    if (s.crop == 0) s.crop = resnet ? 128 : 56;
+    const int multiple = resnet ? 16 : 8;
+    if (s.crop % multiple != 0 || (!s.pretrained.empty() && s.model != "resnet-unet") || s.release_encoder < 0) {
+        std::fprintf(stderr, "%s needs --crop a multiple of %d; --pretrained is for resnet-unet; --release-encoder is "
+                             "an epoch (1-based)\n", s.model.c_str(), multiple);
+        return 2;
+    }
     if ((s.images != 0 && s.images < 10) || s.epochs < 1 || s.batch < 1 || s.crop < 8 || s.crop % 8 != 0 ||
         !(s.rebalance >= 0.0 && s.rebalance <= 1.0)) {
         std::fprintf(stderr, "--images must be 0 (all) or at least 10, --epochs and --batch at least 1, --crop a "

@@ -26,6 +26,7 @@
 #include "nn/named.hpp"
 #include "nn/sequential.hpp"
 #include "nn/skip.hpp"
+#include "nn/frozen.hpp"
 #include "nn/model.hpp"
 
 // Initialisation and optimisation

@@ -347,8 +347,10 @@ struct Parameter {
     index_t fan_in = 0;   // inputs feeding one output (PyTorch's definition for this layer)
     index_t fan_out = 0;  // outputs fed by one input
     int rank = 4;         // PyTorch's rank of this tensor: 4 for conv weights, 1 for biases and statistics
+    bool frozen = false;  // held fixed (a pretrained backbone, nn/frozen.hpp): optimisers leave it alone
 
-    bool trainable() const noexcept { return role != parameter_role::statistic; }
+    /// Whether optimisers update it: a weight, bias, scale or shift that is not frozen.
+    bool trainable() const noexcept { return role != parameter_role::statistic && !frozen; }
 
     /// Allocates value and gradient with PyTorch's shape convention (weights are
     /// [out, in, kh, kw] stored in the four NCHW slots).
@@ -2625,6 +2627,107 @@ using Residual = Skip<Body, Shortcut, AddThen<ReLU>>;
 
 }  // namespace chroma
 // ---- end chroma/nn/skip.hpp ----
+// ---- begin chroma/nn/frozen.hpp ----
+// Frozen<Spec>: a pretrained block held as it is while the rest of a network trains, the usual
+// first stage of fine-tuning a backbone.
+//
+// - It always runs in evaluation mode (a BatchNorm inside normalises by its running statistics,
+//   a Dropout passes everything), also while the network trains and after it is unfrozen, so
+//   the features the block was trained to give are not re-normalised batch by batch.
+// - While frozen, its parameters are marked Parameter::frozen: optimisers, zero_grad and
+//   gradient clipping skip them, and parameter_count() leaves them out.
+// - While frozen, backward passes no gradient back: it returns zeros of the input's shape and
+//   computes nothing, which is what makes a frozen backbone cheap to train behind. So a frozen
+//   block must have nothing trainable before it (a pretrained encoder at the start of a network,
+//   or a chain of frozen blocks). Once unfrozen it is an ordinary pass-through whose parameters
+//   train and whose backward is exact. A block is unfrozen by set_frozen(false) or by releasing
+//   its parameters (set_frozen_parameters, by name): it counts as frozen while any of its
+//   weights, biases, scales or shifts is.
+// Parameter names pass through unchanged, so a checkpoint does not depend on the freezing.
+#include <string>
+
+
+namespace chroma {
+
+template <class Spec>
+struct Frozen {
+    static_assert(detail::require_layer_spec<Spec>::ok);
+    static constexpr int in_channels = Spec::in_channels;
+    static constexpr int out_channels = Spec::out_channels;
+
+    template <class T, Backend B>
+    class layer {
+    public:
+        layer() {
+            inner_.set_training(false);
+            set_frozen(true);
+        }
+
+        static std::string describe() { return "Frozen(" + layer_t<Spec, T, B>::describe() + ")"; }
+        Shape output_shape(Shape in) const { return inner_.output_shape(in); }
+
+        const Tensor<T, B>& forward(const Tensor<T, B>& x) {
+            input_shape_ = x.shape();
+            return inner_.forward(x);
+        }
+
+        const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
+            if (!frozen()) return inner_.backward(dy);
+            input_grad_.resize(input_shape_);
+            kernels::fill(input_grad_, T(0));
+            return input_grad_;
+        }
+
+        template <class V>
+        void visit_parameters(V&& visit) {
+            inner_.visit_parameters(visit);
+        }
+        /// Ignored: the block always runs in evaluation mode.
+        void set_training(bool) { inner_.set_training(false); }
+
+        /// Freezes (the default) or releases the block's parameters.
+        void set_frozen(bool frozen) {
+            frozen_ = frozen;
+            inner_.visit_parameters([frozen](auto, auto& parameter) {
+                if (parameter.role != parameter_role::statistic) parameter.frozen = frozen;
+            });
+        }
+        bool frozen() {
+            bool any_learnt = false, any_frozen = false;
+            inner_.visit_parameters([&](auto, auto& parameter) {
+                if (parameter.role == parameter_role::statistic) return;
+                any_learnt = true;
+                any_frozen = any_frozen || parameter.frozen;
+            });
+            return any_learnt ? any_frozen : frozen_;
+        }
+        auto& inner() { return inner_; }
+
+    private:
+        layer_t<Spec, T, B> inner_;
+        Shape input_shape_{};
+        Tensor<T, B> input_grad_;
+        bool frozen_ = true;  // what counts for a block without parameters
+    };
+};
+
+/// Freezes or releases the weights, biases, scales and shifts of `net` whose names start with
+/// `name_prefix` (a Frozen block whose parameters are all released trains, see above). Returns
+/// how many changed.
+template <class Net>
+int set_frozen_parameters(Net& net, bool frozen, const std::string& name_prefix) {
+    int changed = 0;
+    net.visit_parameters([&](std::string_view name, auto& parameter) {
+        if (parameter.role != parameter_role::statistic && name.starts_with(name_prefix) && parameter.frozen != frozen) {
+            parameter.frozen = frozen;
+            ++changed;
+        }
+    });
+    return changed;
+}
+
+}  // namespace chroma
+// ---- end chroma/nn/frozen.hpp ----
 // ---- begin chroma/nn/model.hpp ----
 // Model<Net, Backend, T>: a network spec instantiated on one backend, with the conveniences a
 // training loop needs (train/eval, zero_grad, parameter listing and counting).
@@ -3118,6 +3221,7 @@ void scale(Tensor<T, cpu>& t, T factor) {
 // ---- begin chroma/optim/optimizer_state.hpp ----
 // Per-parameter optimiser state (momentum buffers, Adam moments), matched to parameters by
 // their names so that a checkpoint can save and restore it.
+#include <algorithm>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -3129,22 +3233,31 @@ template <class T, Backend B>
 class parameter_state {
 public:
     /// Calls body(parameter, state tensors...) for each trainable parameter of `net`, creating
-    /// `buffers` zeroed state tensors per parameter on first use.
+    /// `buffers` zeroed state tensors per parameter on first use. State is matched by name, so a
+    /// parameter that starts training later (a released Frozen block) gets fresh state and a
+    /// frozen one keeps its own until it trains again.
     template <class Net, class F>
     void for_each(Net& net, int buffers, F&& body) {
-        std::size_t index = 0;
+        std::size_t position = 0;  // where the next entry is expected: visits come in the same order
         net.visit_parameters([&](std::string_view name, Parameter<T, B>& p) {
             if (!p.trainable()) return;
-            if (index == entries_.size()) {
-                entries_.push_back(entry{std::string(name), p.value.shape(), {}});
-                for (int k = 0; k < buffers; ++k) entries_.back().tensors.emplace_back(p.value.shape());
+            entry* e = position < entries_.size() && entries_[position].name == name ? &entries_[position] : nullptr;
+            if (!e) {
+                const auto it = std::find_if(entries_.begin(), entries_.end(), [&](const entry& x) { return x.name == name; });
+                if (it == entries_.end()) {
+                    entries_.push_back(entry{std::string(name), p.value.shape(), {}});
+                    for (int k = 0; k < buffers; ++k) entries_.back().tensors.emplace_back(p.value.shape());
+                    e = &entries_.back();
+                } else {
+                    e = &*it;
+                }
             }
-            entry& e = entries_[index++];
-            if (e.name != name || e.shape != p.value.shape())
-                throw usage_error("optimiser state for '" + e.name + "' " + e.shape.str() +
+            position = static_cast<std::size_t>(e - entries_.data()) + 1;
+            if (e->shape != p.value.shape())
+                throw usage_error("optimiser state for '" + e->name + "' " + e->shape.str() +
                                   " does not match parameter '" + std::string(name) + "' " + p.value.shape().str() +
                                   ": an optimiser serves one model");
-            body(p, e.tensors);
+            body(p, e->tensors);
         });
     }
 
@@ -9648,14 +9761,26 @@ void save_safetensors(const std::filesystem::path& path, Net& net,
     writer.save(path);
 }
 
+/// Whether `name` is a BatchNorm's batch counter, which PyTorch's state_dicts may lack
+/// (torchvision's original resnet18 file and other state_dicts older than PyTorch 0.4.1): PyTorch
+/// loads such a file with the counter at 0, and so does Chroma. It changes nothing at a fixed
+/// momentum.
+inline bool is_batch_counter(std::string_view name) {
+    return name == "num_batches_tracked" || name.ends_with(".num_batches_tracked");
+}
+
 /// Loads every parameter and statistic of `net` from a safetensors file with the same names
 /// (a PyTorch state_dict exported with safetensors). With `strict`, the file may hold no tensor
-/// the model lacks.
+/// the model lacks. A missing BatchNorm batch counter reads as 0 (see is_batch_counter).
 template <class Net>
 void load_safetensors(const SafetensorsFile& file, Net& net, bool strict = true) {
     std::map<std::string, bool> used;
     net.visit_parameters([&](std::string_view name, auto& p) {
         const std::string key(name);
+        if (!file.contains(key) && is_batch_counter(key)) {
+            p.value.fill(0);
+            return;
+        }
         if (!file.contains(key))
             throw file_error("the safetensors file has no tensor '" + key + "' that the model needs");
         file.get(key, p.value, p.rank);
@@ -10580,6 +10705,10 @@ struct TrainerOptions {
                                                   // checkpoint: e.g. a ReduceOnPlateau step, whose rate is then saved
     std::function<double(int epoch)> learning_rate_at;  // when set: the rate for each epoch (0-based),
                                                   // set before it starts, so a resumed run follows the same schedule
+    std::function<void(int epoch)> before_epoch;  // when set: called before each epoch (0-based) and, on
+                                                  // resuming, before the optimiser state is read, e.g. to release a
+                                                  // frozen encoder at an epoch, so a resumed run trains what the
+                                                  // uninterrupted run would
 };
 
 struct EpochRecord {
@@ -10717,6 +10846,7 @@ public:
         for (int epoch = first_epoch; epoch < options_.epochs; ++epoch) {
             EpochRecord record;
             record.epoch = epoch + 1;
+            if (options_.before_epoch) options_.before_epoch(epoch);
             if (options_.learning_rate_at) optimiser_.set_learning_rate(options_.learning_rate_at(epoch));
             record.learning_rate = optimiser_.learning_rate();
             const auto outcome = train_epoch(train, epoch, record);
@@ -10834,6 +10964,8 @@ private:
     int restore() {
         const auto c = io::Checkpoint::load(checkpoint_path());
         io::load_parameters(c, model_);
+        // The optimiser holds state for what trains in the next epoch.
+        if (options_.before_epoch) options_.before_epoch(static_cast<int>(c.get_integer("epoch")));
         detail::restore_optimiser(c, model_, optimiser_, "optimiser.");
         step_ = c.get_integer("step");
         best_ = c.get_real("best_validation_loss");

@@ -22,8 +22,10 @@ struct Parameter {
     index_t fan_in = 0;   // inputs feeding one output (PyTorch's definition for this layer)
     index_t fan_out = 0;  // outputs fed by one input
     int rank = 4;         // PyTorch's rank of this tensor: 4 for conv weights, 1 for biases and statistics
+    bool frozen = false;  // held fixed (a pretrained backbone, nn/frozen.hpp): optimisers leave it alone
 
-    bool trainable() const noexcept { return role != parameter_role::statistic; }
+    /// Whether optimisers update it: a weight, bias, scale or shift that is not frozen.
+    bool trainable() const noexcept { return role != parameter_role::statistic && !frozen; }
 
     /// Allocates value and gradient with PyTorch's shape convention (weights are
     /// [out, in, kh, kw] stored in the four NCHW slots).

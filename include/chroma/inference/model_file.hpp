@@ -18,7 +18,8 @@
 //   colornet-ae, colornet-unet  seed 000's regression nets native 64 px
 //   resnet-ae        seed 002's ResNet-18 autoencoder      native 224 px
 //   gan-generator    seed 004's generator                  native 256 px
-//   photo-unet       the bundled model's network (models/photo_unet.hpp, examples/train_photos)
+//   photo-unet       the previous bundled model's network (models/photo_unet.hpp)
+//   resnet-unet      the bundled model's network (models/resnet_unet.hpp, examples/train_photos)
 //
 // This header instantiates every seed model: include it where a model is chosen at run time
 // (the chroma program), not in code that uses one model type.
@@ -38,6 +39,7 @@
 #include "../models/light_classifier.hpp"
 #include "../models/photo_unet.hpp"
 #include "../models/resnet_autoencoder.hpp"
+#include "../models/resnet_unet.hpp"
 #include "colorizer.hpp"
 #include "decoding_text.hpp"
 
@@ -46,7 +48,8 @@ namespace chroma::inference {
 /// Every architecture make_colorizer knows, in the order help texts list them.
 inline const std::vector<std::string>& architectures() {
     static const std::vector<std::string> names{"light64",     "eccv16",       "eccv16-official", "colornet-ae",
-                                                "colornet-unet", "resnet-ae", "gan-generator", "photo-unet"};
+                                                "colornet-unet", "resnet-ae", "gan-generator", "photo-unet",
+                                                "resnet-unet"};
     return names;
 }
 
@@ -87,6 +90,11 @@ inline std::unique_ptr<Colorizer> make_colorizer(const std::string& architecture
     if (architecture == "photo-unet")
         return std::make_unique<RegressionColorizer<PhotoUNet>>(regression(64), color::lightness_centered,
                                                                color::ab_over_110);
+    if (architecture == "resnet-unet") {
+        auto traits = regression(160);
+        traits.size_multiple = 16;
+        return std::make_unique<RegressionColorizer<ResNetUNet>>(traits, color::lightness_centered, color::ab_over_110);
+    }
     std::string known;
     for (const auto& name : architectures()) known += (known.empty() ? "" : ", ") + name;
     throw usage_error("unknown architecture '" + architecture + "'; known: " + known);

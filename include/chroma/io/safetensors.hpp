@@ -242,14 +242,26 @@ void save_safetensors(const std::filesystem::path& path, Net& net,
     writer.save(path);
 }
 
+/// Whether `name` is a BatchNorm's batch counter, which PyTorch's state_dicts may lack
+/// (torchvision's original resnet18 file and other state_dicts older than PyTorch 0.4.1): PyTorch
+/// loads such a file with the counter at 0, and so does Chroma. It changes nothing at a fixed
+/// momentum.
+inline bool is_batch_counter(std::string_view name) {
+    return name == "num_batches_tracked" || name.ends_with(".num_batches_tracked");
+}
+
 /// Loads every parameter and statistic of `net` from a safetensors file with the same names
 /// (a PyTorch state_dict exported with safetensors). With `strict`, the file may hold no tensor
-/// the model lacks.
+/// the model lacks. A missing BatchNorm batch counter reads as 0 (see is_batch_counter).
 template <class Net>
 void load_safetensors(const SafetensorsFile& file, Net& net, bool strict = true) {
     std::map<std::string, bool> used;
     net.visit_parameters([&](std::string_view name, auto& p) {
         const std::string key(name);
+        if (!file.contains(key) && is_batch_counter(key)) {
+            p.value.fill(0);
+            return;
+        }
         if (!file.contains(key))
             throw file_error("the safetensors file has no tensor '" + key + "' that the model needs");
         file.get(key, p.value, p.rank);

@@ -1,6 +1,7 @@
 #pragma once
 // Per-parameter optimiser state (momentum buffers, Adam moments), matched to parameters by
 // their names so that a checkpoint can save and restore it.
+#include <algorithm>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,22 +14,31 @@ template <class T, Backend B>
 class parameter_state {
 public:
     /// Calls body(parameter, state tensors...) for each trainable parameter of `net`, creating
-    /// `buffers` zeroed state tensors per parameter on first use.
+    /// `buffers` zeroed state tensors per parameter on first use. State is matched by name, so a
+    /// parameter that starts training later (a released Frozen block) gets fresh state and a
+    /// frozen one keeps its own until it trains again.
     template <class Net, class F>
     void for_each(Net& net, int buffers, F&& body) {
-        std::size_t index = 0;
+        std::size_t position = 0;  // where the next entry is expected: visits come in the same order
         net.visit_parameters([&](std::string_view name, Parameter<T, B>& p) {
             if (!p.trainable()) return;
-            if (index == entries_.size()) {
-                entries_.push_back(entry{std::string(name), p.value.shape(), {}});
-                for (int k = 0; k < buffers; ++k) entries_.back().tensors.emplace_back(p.value.shape());
+            entry* e = position < entries_.size() && entries_[position].name == name ? &entries_[position] : nullptr;
+            if (!e) {
+                const auto it = std::find_if(entries_.begin(), entries_.end(), [&](const entry& x) { return x.name == name; });
+                if (it == entries_.end()) {
+                    entries_.push_back(entry{std::string(name), p.value.shape(), {}});
+                    for (int k = 0; k < buffers; ++k) entries_.back().tensors.emplace_back(p.value.shape());
+                    e = &entries_.back();
+                } else {
+                    e = &*it;
+                }
             }
-            entry& e = entries_[index++];
-            if (e.name != name || e.shape != p.value.shape())
-                throw usage_error("optimiser state for '" + e.name + "' " + e.shape.str() +
+            position = static_cast<std::size_t>(e - entries_.data()) + 1;
+            if (e->shape != p.value.shape())
+                throw usage_error("optimiser state for '" + e->name + "' " + e->shape.str() +
                                   " does not match parameter '" + std::string(name) + "' " + p.value.shape().str() +
                                   ": an optimiser serves one model");
-            body(p, e.tensors);
+            body(p, e->tensors);
         });
     }
 

@@ -47,6 +47,10 @@ struct TrainerOptions {
                                                   // checkpoint: e.g. a ReduceOnPlateau step, whose rate is then saved
     std::function<double(int epoch)> learning_rate_at;  // when set: the rate for each epoch (0-based),
                                                   // set before it starts, so a resumed run follows the same schedule
+    std::function<void(int epoch)> before_epoch;  // when set: called before each epoch (0-based) and, on
+                                                  // resuming, before the optimiser state is read, e.g. to release a
+                                                  // frozen encoder at an epoch, so a resumed run trains what the
+                                                  // uninterrupted run would
 };
 
 struct EpochRecord {
@@ -184,6 +188,7 @@ public:
         for (int epoch = first_epoch; epoch < options_.epochs; ++epoch) {
             EpochRecord record;
             record.epoch = epoch + 1;
+            if (options_.before_epoch) options_.before_epoch(epoch);
             if (options_.learning_rate_at) optimiser_.set_learning_rate(options_.learning_rate_at(epoch));
             record.learning_rate = optimiser_.learning_rate();
             const auto outcome = train_epoch(train, epoch, record);
@@ -301,6 +306,8 @@ private:
     int restore() {
         const auto c = io::Checkpoint::load(checkpoint_path());
         io::load_parameters(c, model_);
+        // The optimiser holds state for what trains in the next epoch.
+        if (options_.before_epoch) options_.before_epoch(static_cast<int>(c.get_integer("epoch")));
         detail::restore_optimiser(c, model_, optimiser_, "optimiser.");
         step_ = c.get_integer("step");
         best_ = c.get_real("best_validation_loss");
