@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -33,7 +34,8 @@ inline std::string evaluate_help() {
                "under 0..150), colourfulness (Hasler and Suesstrunk; the truth's is shown for scale) and\n"
                "mean CIEDE2000. Writes a grid of gray | model | truth. Also prints the chroma gain that\n"
                "would minimise the squared ab error on these photos: fit it on the training split and\n"
-               "check it on the validation split (see --chroma-gain).\n"
+               "check it on the validation split (see --chroma-gain). With --compare, a second model is\n"
+               "scored on the same photos and shown in the grid beside the first.\n"
                "\n"
                "options:\n"
                "  --data DIR            the photos (required)\n") +
@@ -42,6 +44,7 @@ inline std::string evaluate_help() {
            "                        the trainers' seeded split by file name (default all)\n"
            "  --validation-fraction X  the split's validation fraction (default 0.1)\n"
            "  --images N            at most N photos, a fixed sample (default: all chosen)\n"
+           "  --compare FILE        another model (e.g. an earlier one) to score and show beside --model\n"
            "  --grid FILE           the comparison grid (default evaluate_grid.png; none: no grid)\n"
            "  --grid-rows N         photos in the grid (default 8)\n"
            "  --threads N           CPU threads (default: all cores)\n"
@@ -80,7 +83,7 @@ inline std::string scores_row(const char* name, const metrics::ColorizationScore
 inline int run_evaluate(const std::vector<std::string>& args) {
     const Arguments a(args,
                       {"--data", "--model", "--decode", "--size", "--backend", "--chroma-gain", "--split", "--validation-fraction",
-                       "--images", "--grid", "--grid-rows", "--threads"},
+                       "--images", "--grid", "--grid-rows", "--threads", "--compare"},
                       {"--quiet", "--help"}, {{"-h", "--help"}});
     if (a.has("--help")) {
         std::cout << evaluate_help();
@@ -106,12 +109,15 @@ inline int run_evaluate(const std::vector<std::string>& args) {
     }
     if (images > 0) files = data::sample_files(files, static_cast<std::size_t>(images), 0, folder);
     auto model = chosen_model(a);
+    std::unique_ptr<inference::Colorizer> other;
+    if (a.has("--compare")) other = inference::load_colorizer(a.text("--compare", ""));
     const bool quiet = a.has("--quiet");
     std::cout << "model: " << model_summary(*model) << "\n"
+              << (other ? "compared with: " + model_summary(*other) + "\n" : "")
               << "data: " << files.size() << " photos from " << folder.string()
               << (split == "all" ? "" : " (" + split + " split)") << ", scored at full resolution\n";
 
-    train::detail::ScoreMean model_mean, gray_mean;
+    train::detail::ScoreMean model_mean, gray_mean, other_mean;
     double predicted_dot_truth = 0, predicted_dot_predicted = 0;  // for the least-squares gain
     std::vector<std::vector<Image>> grid;
     std::vector<std::string> skipped;
@@ -128,10 +134,19 @@ inline int run_evaluate(const std::vector<std::string>& args) {
                 predicted_dot_predicted += static_cast<double>(predicted.data()[i]) * predicted.data()[i];
             }
             gray_mean.add(metrics::gray_baseline(truth.lightness, truth.ab, train::detail::lab_to_rgb255), 1);
+            Tensor<float> other_small;
+            if (other) {
+                other_small = inference::predict_ab_map(*other, photo);
+                const Tensor<float> other_ab = inference::upsample_ab(other_small, photo.width, photo.height);
+                other_mean.add(metrics::score_colorization(truth.lightness, other_ab, truth.ab, train::detail::lab_to_rgb255), 1);
+            }
             if (grid.size() < grid_rows) {
-                const Image result = inference::join_lightness_and_ab(photo, ab_small);
-                const Image small = inference::preview(result, 160);
-                grid.push_back({inference::lightness_picture(small), small, inference::preview(photo, 160)});
+                const Image small = inference::preview(inference::join_lightness_and_ab(photo, ab_small), 160);
+                std::vector<Image> row{inference::lightness_picture(small)};
+                if (other) row.push_back(inference::preview(inference::join_lightness_and_ab(photo, other_small), 160));
+                row.push_back(small);
+                row.push_back(inference::preview(photo, 160));
+                grid.push_back(std::move(row));
             }
         } catch (const std::exception& e) {
             std::string reason = e.what();
@@ -146,12 +161,20 @@ inline int run_evaluate(const std::vector<std::string>& args) {
     const auto m = model_mean.mean(), g = gray_mean.mean();
     using detail::format;
     std::cout << format("\n%-14s %9s %7s %7s %14s %10s\n", "", "PSNR (dB)", "SSIM", "AuC", "colourfulness", "CIEDE2000")
-              << detail::scores_row("model", m) << detail::scores_row("gray baseline", g)
+              << detail::scores_row("model", m)
+              << (other ? detail::scores_row("compared", other_mean.mean()) : std::string())
+              << detail::scores_row("gray baseline", g)
               << format("%-14s %9s %7s %7s %14.2f %10s\n", "ground truth", "-", "-", "-", m.true_colourfulness.value_or(0), "-");
     const double truth_colour = m.true_colourfulness.value_or(0);
     std::cout << format("\nmodel - gray: PSNR %+.2f dB, CIEDE2000 %+.2f; colourfulness %.2f of the truth's\n",
                         m.psnr_rgb.value_or(0) - g.psnr_rgb.value_or(0), m.delta_e2000 - g.delta_e2000,
                         truth_colour > 0 ? m.colourfulness.value_or(0) / truth_colour : 0.0);
+    if (other) {
+        const auto o = other_mean.mean();
+        std::cout << format("compared - gray: PSNR %+.2f dB, CIEDE2000 %+.2f; colourfulness %.2f of the truth's\n",
+                            o.psnr_rgb.value_or(0) - g.psnr_rgb.value_or(0), o.delta_e2000 - g.delta_e2000,
+                            truth_colour > 0 ? o.colourfulness.value_or(0) / truth_colour : 0.0);
+    }
     if (predicted_dot_predicted > 0)
         std::cout << format("least-squares chroma gain on these photos: %.3f (the model's: %.3f)\n",
                             model->chroma_gain() * predicted_dot_truth / predicted_dot_predicted,
@@ -161,7 +184,11 @@ inline int run_evaluate(const std::vector<std::string>& args) {
         for (const auto& s : skipped) std::cout << "  " << s << "\n";
     }
     if (grid_path != "none" && !grid.empty()) {
-        save_image(grid_path, draw::picture_grid(grid, {"gray", model->traits().architecture, "truth"}));
+        std::vector<std::string> titles{"gray"};
+        if (other) titles.push_back(other->traits().architecture);
+        titles.push_back(model->traits().architecture);
+        titles.push_back("truth");
+        save_image(grid_path, draw::picture_grid(grid, titles));
         std::cout << "grid: " << grid_path << "\n";
     }
     return 0;

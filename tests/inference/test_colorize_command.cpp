@@ -233,6 +233,23 @@ TEST_CASE("evaluate scores a model and the gray baseline and draws a grid", "[cl
     const ImageInfo grid = read_image_info(folder / "grid.png");
     CHECK(grid.height > 3 * 32);
     CHECK_THROWS_WITH(run(cli::run_evaluate, {"--model", model.string()}), Catch::Contains("--data"));
+
+    // --compare scores a second model on the same photos and adds its column to the grid: the
+    // same model compared with itself gives the same differences from gray.
+    std::string compared;
+    REQUIRE(run(cli::run_evaluate, {"--data", photos.string(), "--model", model.string(), "--compare", model.string(),
+                                    "--grid", (folder / "grid4.png").string(), "--quiet"},
+                &compared) == 0);
+    const auto line_after = [](const std::string& text, const std::string& start) {
+        const auto at = text.find(start);
+        return at == std::string::npos ? std::string("(none)") : text.substr(at + start.size(), text.find('\n', at) - at - start.size());
+    };
+    CHECK(line_after(compared, "compared - gray:") == line_after(compared, "model - gray:"));
+    CHECK(line_after(compared, "model - gray:") != "(none)");
+    CHECK(read_image_info(folder / "grid4.png").width > grid.width);
+    CHECK_THROWS_AS(run(cli::run_evaluate, {"--data", photos.string(), "--model", model.string(), "--compare",
+                                            (folder / "absent.safetensors").string(), "--quiet"}),
+                    io::file_error);
 }
 
 TEST_CASE("a chroma gain is exported with the model, printed by evaluate and checked", "[cli]") {
