@@ -20,11 +20,11 @@
 
 namespace chroma::cli {
 
-inline constexpr const char* bundled_model_name = "chroma-photo-unet.safetensors";
+inline constexpr const char* bundled_model_name = "chroma-resnet-unet.safetensors";
 
 inline const char* model_options_help =
     "  --model FILE          a model: .safetensors or a training checkpoint (default: the bundled\n"
-    "                        model, models/chroma-photo-unet.safetensors; $CHROMA_MODEL overrides)\n"
+    "                        model, models/chroma-resnet-unet.safetensors; $CHROMA_MODEL overrides)\n"
     "  --decode D            classifiers only: annealed:T | topk:K | mean | mode (default: the model's)\n"
     "  --size N              the shorter side the model sees, in pixels (default: its training size)\n"
     "  --backend cpu|cuda    where the model runs (default cpu)\n"

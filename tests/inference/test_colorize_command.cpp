@@ -9,6 +9,7 @@
 
 #include <chroma/inference/model_file.hpp>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -290,4 +291,25 @@ TEST_CASE("a chroma gain is exported with the model, printed by evaluate and che
     typed->save(folder / "odd.safetensors", {{"architecture", "light64"}, {"chroma_gain", "bright"}});
     CHECK_THROWS_WITH(inference::load_colorizer(folder / "odd.safetensors"),
                       Catch::Contains("odd.safetensors") && Catch::Contains("chroma_gain"));
+}
+
+TEST_CASE("the bundled model colours the sample photos closer to the truth than gray", "[cli][bundled]") {
+    // The repository's own model and photos (samples/: validation photos it never trained on).
+    const fs::path root = fixtures / ".." / "..";
+    const fs::path model = root / "models" / cli::bundled_model_name;
+    REQUIRE(fs::exists(model));
+    CHECK(inference::load_colorizer(model)->traits().architecture == "resnet-unet");
+    std::string printed;
+    REQUIRE(run(cli::run_evaluate, {"--data", (root / "samples").string(), "--model", model.string(), "--grid", "none",
+                                    "--quiet"},
+                &printed) == 0);
+    INFO(printed);
+    double psnr_gain = 0, ciede_change = 0, colourfulness = 0;
+    const auto at = printed.find("model - gray:");
+    REQUIRE(at != std::string::npos);
+    REQUIRE(std::sscanf(printed.c_str() + at, "model - gray: PSNR %lf dB, CIEDE2000 %lf; colourfulness %lf", &psnr_gain,
+                        &ciede_change, &colourfulness) == 3);
+    CHECK(psnr_gain > 0.5);
+    CHECK(ciede_change < -1.0);
+    CHECK(colourfulness > 0.25);
 }

@@ -118,7 +118,14 @@ class NetColorizer : public Colorizer {
 public:
     explicit NetColorizer(ModelTraits traits) : Colorizer(std::move(traits)), model_(1) { model_.eval(); }
     Model<Net>& model() noexcept { return model_; }
-    long long parameter_count() override { return static_cast<long long>(model_.parameter_count()); }
+    /// Every learnt value, frozen ones too (a pretrained encoder is part of the model).
+    long long parameter_count() override {
+        long long total = 0;
+        model_.visit_parameters([&](std::string_view, auto& p) {
+            if (p.role != parameter_role::statistic) total += static_cast<long long>(p.value.size());
+        });
+        return total;
+    }
     void load(const io::Checkpoint& checkpoint, const std::string& prefix) override {
         io::load_parameters(checkpoint, model_, prefix);
     }
