@@ -13,11 +13,13 @@
 // default: frozen throughout). Without --pretrained the encoder trains from random weights.
 //
 // --final-lr X anneals the rate from --lr to X over the run's epochs (cosine); without it the rate is
-// --lr throughout. Resumed runs follow the same rates (not the checkpoint's).
+// --lr throughout. --anneal-from EPOCH (1-based) starts that cosine at a later epoch, a warm restart
+// for fine-tuning a finished run (--resume --epochs 30 --anneal-from 23). Resumed runs follow the
+// same rates (not the checkpoint's).
 //
 //   train_photos FOLDER [--model resnet-unet|photo-unet] [--pretrained FILE] [--release-encoder EPOCH]
-//                [--images 200] [--epochs 30] [--batch 16] [--lr X] [--final-lr X] [--crop 56]
-//                [--rebalance 0.5] [--out runs/photos] [--resume]
+//                [--images 200] [--epochs 30] [--batch 16] [--lr X] [--final-lr X] [--anneal-from EPOCH]
+//                [--crop 56] [--rebalance 0.5] [--out runs/photos] [--resume]
 //   train_photos --packed photos.pack [...]
 #include <chroma/chroma.hpp>
 #include <chroma/models/photo_unet.hpp>
@@ -26,6 +28,7 @@
 
 #include "example_support.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -43,6 +46,7 @@ struct Settings {
     int size = 0, crop = 0;  // 0: the model's own (resnet-unet 160 and 128 px, photo-unet 64 and 56)
     double learning_rate = 2e-3;
     double final_learning_rate = -1;  // < 0: a constant rate
+    int anneal_from = 1;              // the 1-based epoch at which the cosine starts from --lr
     double rebalance = 0.0;  // lambda of the class rebalancing; 0: plain L1
     int prior_batches = 100;
     bool resume = false;
@@ -51,7 +55,8 @@ struct Settings {
 int usage(const char* program) {
     std::fprintf(stderr,
                  "usage: %s FOLDER [--model resnet-unet|photo-unet] [--pretrained FILE] [--release-encoder EPOCH]\n"
-                 "                 [--images N] [--epochs N] [--batch N] [--lr X] [--final-lr X] [--crop PX]\n"
+                 "                 [--images N] [--epochs N] [--batch N] [--lr X] [--final-lr X] [--anneal-from EPOCH]\n"
+                 "                 [--crop PX]"
                  "                 [--rebalance LAMBDA] [--out DIR] [--resume]\n"
                  "       %s --packed FILE [--epochs N] ...   (a file made by `chroma pack`)\n",
                  program, program);
@@ -90,10 +95,12 @@ int run_training(Task& task, TrainSource& training, ValidationSource& validation
     options.resume = s.resume;
     // The rate always comes from the options, so --lr means the same on a resumed run as on a new one.
     const double final_rate = s.final_learning_rate >= 0 ? s.final_learning_rate : s.learning_rate;
-    const optim::CosineAnnealing cosine(s.learning_rate, s.epochs, final_rate);
-    options.learning_rate_at = [cosine](int epoch) { return cosine.rate(epoch); };
+    const int first = s.anneal_from - 1;  // 0-based, as the trainer counts epochs
+    const optim::CosineAnnealing cosine(s.learning_rate, s.epochs - first, final_rate);
+    options.learning_rate_at = [cosine, first](int epoch) { return cosine.rate(std::max(0, epoch - first)); };
     if (final_rate != s.learning_rate)
-        std::printf("learning rate: cosine from %g to %g over %d epochs\n", s.learning_rate, final_rate, s.epochs);
+        std::printf("learning rate: cosine from %g to %g over epochs %d to %d\n", s.learning_rate, final_rate,
+                    s.anneal_from, s.epochs);
     train::Trainer trainer(model, task, adam, options);
     return examples::finish(trainer.fit(training, validation), s.out);
 }
@@ -130,6 +137,7 @@ int main(int argc, char** argv) {
         else if (arg == "--batch") s.batch = std::atoi(value());
         else if (arg == "--lr") s.learning_rate = std::atof(value());
         else if (arg == "--final-lr") s.final_learning_rate = std::atof(value());
+        else if (arg == "--anneal-from") s.anneal_from = std::atoi(value());
         else if (arg == "--out") s.out = value();
         else if (arg == "--crop") s.crop = std::atoi(value());
         else if (arg == "--rebalance") s.rebalance = std::atof(value());
@@ -154,9 +162,9 @@ int main(int argc, char** argv) {
         return 2;
     }
     if ((s.images != 0 && s.images < 10) || s.epochs < 1 || s.batch < 1 || s.crop < 8 || s.crop % 8 != 0 ||
-        !(s.rebalance >= 0.0 && s.rebalance <= 1.0)) {
+        !(s.rebalance >= 0.0 && s.rebalance <= 1.0) || s.anneal_from < 1 || s.anneal_from > s.epochs) {
         std::fprintf(stderr, "--images must be 0 (all) or at least 10, --epochs and --batch at least 1, --crop a "
-                             "multiple of 8, --rebalance in [0, 1]\n");
+                             "multiple of 8, --rebalance in [0, 1], --anneal-from an epoch of the run\n");
         return 2;
     }
 

@@ -156,3 +156,33 @@ TEST_CASE("early stopping ends a run whose validation loss stops improving") {
     CHECK(result.reason == train::stop_reason::early_stopping);
     CHECK(result.epochs.size() == 4);
 }
+
+TEST_CASE("a run resumed just before a frozen block is released trains as the uninterrupted run does") {
+    // The checkpoint after epoch 2 has no optimiser state for the first convolution, which was
+    // frozen; it trains from epoch 3 on, with fresh Adam moments in both runs.
+    train::FixedBatches training({make_batch(1), make_batch(2)}), validation({make_batch(4)});
+    auto run = [&](const fs::path& out, int epochs, bool resume, Model<Net>& model) {
+        train::RegressionTask<> task;
+        optim::Adam<> adam({.learning_rate = 1e-3});
+        train::TrainerOptions options{.epochs = epochs, .output = out, .resume = resume, .quiet = true};
+        options.before_epoch = [&model](int epoch) { set_frozen_parameters(model, epoch < 2, "0."); };
+        train::Trainer trainer(model, task, adam, options);
+        return trainer.fit(training, validation);
+    };
+    Model<Net> straight(8), first_half(8), resumed(9);
+    run(fresh_folder("release_straight"), 4, false, straight);
+    const fs::path out = fresh_folder("release_resume");
+    run(out, 2, false, first_half);
+    const auto checkpoint = io::Checkpoint::load(out / "checkpoint.ckpt");
+    CHECK_FALSE(checkpoint.contains("optimiser.0.weight.exp_avg"));
+    CHECK(checkpoint.contains("optimiser.2.weight.exp_avg"));
+    const auto second_half = run(out, 4, true, resumed);
+    REQUIRE(second_half.epochs.size() == 2);
+    bool first_layer_moved = false;
+    for (const auto& name : straight.parameter_names())
+        for (index_t i = 0; i < straight.parameter(name).value.size(); ++i) {
+            REQUIRE(resumed.parameter(name).value[i] == straight.parameter(name).value[i]);
+            if (name == "0.weight") first_layer_moved |= resumed.parameter(name).value[i] != first_half.parameter(name).value[i];
+        }
+    CHECK(first_layer_moved);
+}

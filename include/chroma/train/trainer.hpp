@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -150,10 +151,21 @@ void save_optimiser(io::Checkpoint& c, Optimiser& o, const std::string& prefix) 
     c.put_integer(prefix + "steps", o.steps());
     c.put_real(prefix + "learning_rate", o.learning_rate());
 }
+/// A parameter with no state at all in the checkpoint was not training when it was saved (a
+/// frozen encoder released in the epoch that follows) and starts fresh, as it would have in the
+/// uninterrupted run and as PyTorch's optimisers do; one with only part of its state is an error.
 template <class Net, class Optimiser>
 void restore_optimiser(const io::Checkpoint& c, Net& net, Optimiser& o, const std::string& prefix) {
     o.attach(net);
-    o.visit_state([&](const std::string& name, Tensor<float>& t) { c.get(prefix + name, t); });
+    std::map<std::string, int> buffers_saved;  // per parameter: "3.weight.exp_avg" belongs to "3.weight"
+    auto parameter_of = [](const std::string& state_name) { return state_name.substr(0, state_name.rfind('.')); };
+    o.visit_state([&](const std::string& name, Tensor<float>&) {
+        buffers_saved[parameter_of(name)] += c.contains(prefix + name) ? 1 : 0;
+    });
+    o.visit_state([&](const std::string& name, Tensor<float>& t) {
+        // get() throws, naming the entry, when only part of a parameter's state is there.
+        if (buffers_saved[parameter_of(name)] > 0) c.get(prefix + name, t);
+    });
     o.set_steps(c.get_integer(prefix + "steps"));
     o.set_learning_rate(c.get_real(prefix + "learning_rate"));
 }
