@@ -8,6 +8,7 @@
 //   eccv16_b1       ECCV16 colourisation (evaluation mode) of one 256x256 L image: latency
 //   eccv16_b8       the same for a batch of 8: throughput
 //   gemm            Eigen's fp32 GEMM, 2048^3
+//   chroma_gemm     Chroma's own packed fp32 GEMM (the kernels the CPU backend runs), 2048^3
 //   fma_peak        the cores' fp32 FMA peak: independent fused multiply-adds in registers
 //
 // Usage: model_bench WORKLOAD [--threads N] [--min-time SECONDS] [--min-iterations N]
@@ -139,6 +140,15 @@ Workload eigen_gemm(index_t size) {
     return {[=] { c->noalias() = (*a) * (*b); }, 2.0 * double(size) * double(size) * double(size), "flop"};
 }
 
+Workload chroma_gemm(index_t size, int threads) {
+    namespace cpu = chroma::kernels::cpu_detail;
+    auto a = std::make_shared<Eigen::MatrixXf>(Eigen::MatrixXf::Random(size, size));
+    auto b = std::make_shared<Eigen::MatrixXf>(Eigen::MatrixXf::Random(size, size));
+    auto c = std::make_shared<Eigen::MatrixXf>(size, size);
+    return {[=] { cpu::multiply(cpu::as_is(a->data(), size, size), cpu::as_is(b->data(), size, size), c->data(), false, threads); },
+            2.0 * double(size) * double(size) * double(size), "flop"};
+}
+
 /// Independent FMA chains in registers on every thread: the most the cores can do.
 Workload fma_peak(int threads) {
     constexpr long rounds = 20'000'000;
@@ -202,9 +212,10 @@ Workload make_workload(const std::string& name, int threads) {
     if (name == "eccv16_b1") return inference<models::Eccv16Colorizer>({.n = 1, .c = 1, .h = 256, .w = 256});
     if (name == "eccv16_b8") return inference<models::Eccv16Colorizer>({.n = 8, .c = 1, .h = 256, .w = 256});
     if (name == "gemm") return eigen_gemm(2048);
+    if (name == "chroma_gemm") return chroma_gemm(2048, threads);
     if (name == "fma_peak") return fma_peak(threads);
     throw chroma::usage_error("unknown workload '" + name +
-                              "' (unet_train, light64_train, eccv16_b1, eccv16_b8, gemm, fma_peak)");
+                              "' (unet_train, light64_train, eccv16_b1, eccv16_b8, gemm, chroma_gemm, fma_peak)");
 }
 
 }  // namespace

@@ -101,9 +101,17 @@ def machine_lines(threads: int, torch) -> list[str]:
     return [
         f"- CPU: {conv.cpu_model()}, {os.cpu_count()} logical CPUs, {simd}; {threads} threads for every library",
         f"- OS: {platform.platform()}; compiler: {compiler} (benchmarks at -O3 -march=native)",
-        f"- Chroma's CPU backend: Eigen {eigen} GEMM, OpenMP; PyTorch {torch.__version__} "
+        f"- Chroma's CPU backend: its own packed GEMM kernels ({chroma_kernels()}; Eigen {eigen} for the rest), "
+        f"OpenMP; PyTorch {torch.__version__} "
         f"(oneDNN for its convolutions; BLAS: {torch_blas()})",
     ]
+
+
+def chroma_kernels() -> str:
+    wanted = os.environ.get("CHROMA_CPU_KERNELS")
+    flags = Path("/proc/cpuinfo").read_text()
+    best = "AVX-512" if " avx512f" in flags else ("AVX2" if " avx2" in flags and " fma" in flags else "none: Eigen")
+    return f"{best}, capped by CHROMA_CPU_KERNELS={wanted}" if wanted else best
 
 
 def torch_blas() -> str:
@@ -142,7 +150,7 @@ def main() -> None:
 
     started = datetime.datetime.now(datetime.timezone.utc)
     load_before = os.getloadavg()[0]
-    peaks: dict[str, list[float]] = {"fma": [], "eigen": [], "openblas": [], "torch_mm": []}
+    peaks: dict[str, list[float]] = {"fma": [], "chroma": [], "eigen": [], "openblas": [], "torch_mm": []}
     blas_seen: list[str] = []
     convs = {(s.name, p): {"chroma": [], "torch": []} for s in conv.SHAPES for p in conv.PASSES}
     cases = {s.name: conv.TorchCase(torch, s) for s in conv.SHAPES} if "convs" in parts else {}
@@ -156,11 +164,12 @@ def main() -> None:
         forward_order = round_index % 2 == 0
         if "peaks" in parts:
             peaks["fma"].append(per_second(run_json([model_bench, "fma_peak", *threads, "--min-time", "1"], chroma_env)))
-            gemm_commands = [("eigen", [model_bench, "gemm", *threads]),
+            gemm_commands = [("chroma", [model_bench, "chroma_gemm", *threads]),
+                             ("eigen", [model_bench, "gemm", *threads]),
                              ("openblas", numpy_blas_gemm()),
                              ("torch_mm", [sys.executable, str(TORCH_WORKLOADS), "gemm", *threads])]
             for key, command in (gemm_commands if forward_order else gemm_commands[::-1]):
-                record = run_json(command, chroma_env if key == "eigen" else torch_env)
+                record = run_json(command, chroma_env if key in ("chroma", "eigen") else torch_env)
                 peaks[key].append(per_second(record))
                 blas_seen = record.get("blas", blas_seen)
         if "convs" in parts:
@@ -197,7 +206,9 @@ def main() -> None:
 
     if "peaks" in parts:
         out += ["## The machine's fp32 peaks", "", "| What | GFLOP/s | of the FMA peak |", "|---|---:|---:|"]
-        names = {"fma": "FMA in registers (model_bench fma_peak)", "eigen": "Eigen GEMM 2048^3 (Chroma's GEMM)",
+        names = {"fma": "FMA in registers (model_bench fma_peak)",
+                 "chroma": "Chroma's packed GEMM 2048^3 (what its convolutions run on)",
+                 "eigen": "Eigen GEMM 2048^3 (the portable fallback)",
                  "openblas": f"numpy matmul 2048^3 ({', '.join(Path(b).name for b in blas_seen) or 'its BLAS'})",
                  "torch_mm": "torch.mm 2048^3"}
         for key, label in names.items():

@@ -1,12 +1,15 @@
 #pragma once
-// Convolution and transposed convolution on the CPU: im2col + Eigen GEMM, one image at a time.
-// With several images and several threads, images run in parallel (each thread its own patch
-// buffer and gradient partials, summed at the end); with one image Eigen's GEMM uses the threads.
+// Convolution and transposed convolution on the CPU: im2col + GEMM (gemm.hpp: Chroma's packed
+// AVX-512/AVX2 kernels, or Eigen), one image at a time. With several images and several threads,
+// images run in parallel (each thread its own patch buffer and gradient partials, summed at the
+// end); with one image the GEMM uses the threads.
 #include <algorithm>
+#include <type_traits>
 
 #include "../../core/conv_geometry.hpp"
 #include "../../core/tensor.hpp"
 #include "cpu.hpp"
+#include "conv_packing.hpp"
 #include "gemm.hpp"
 #include "im2col.hpp"
 
@@ -51,9 +54,25 @@ void conv2d_forward(const ConvGeometry& g, const Tensor<T, cpu>& x, const Tensor
     using namespace cpu_detail;
     const index_t images = x.shape().n;
     const int slots = image_slots(images, g);
+    const int gemm_threads = slots > 1 ? 1 : cpu::threads();
+    if constexpr (std::is_same_v<T, float>) {
+        // Chroma's kernels gather the patches while packing: no patch matrix at all.
+        const auto kernel = cpu_gemm::kernel_for(cpu_gemm::active_instruction_set());
+        if (kernel.tile && !g.is_pointwise()) {
+            workspace.resize(Shape{.n = 1, .c = 1, .h = 1, .w = 0});
+            for_each_image(images, slots, [&](index_t n, int) {
+                float* out = y.data() + n * g.out_channels * g.out_plane();
+                cpu_gemm::gemm(kernel, g.out_channels, g.out_plane(), g.patch(),
+                               cpu_gemm::pack_rows_of{weight.data(), g.patch()},
+                               cpu_gemm::pack_patches_of{&g, x.data() + n * g.in_channels * g.in_plane()}, out,
+                               g.out_plane(), false, gemm_threads);
+                if (bias) view(out, g.out_channels, g.out_plane()).colwise() += column<T>(bias->data(), g.out_channels);
+            });
+            return;
+        }
+    }
     const index_t col_size = g.is_pointwise() ? 0 : g.patch() * g.out_plane();
     workspace.resize(Shape{.n = 1, .c = 1, .h = 1, .w = slots * col_size});
-    const auto W = view(weight.data(), g.out_channels, g.patch());
 
     for_each_image(images, slots, [&](index_t n, int slot) {
         const T* image = x.data() + n * g.in_channels * g.in_plane();
@@ -63,9 +82,10 @@ void conv2d_forward(const ConvGeometry& g, const Tensor<T, cpu>& x, const Tensor
             im2col(g, image, col);
             patches = col;
         }
-        auto Y = view(y.data() + n * g.out_channels * g.out_plane(), g.out_channels, g.out_plane());
-        Y.noalias() = W * view(patches, g.patch(), g.out_plane());
-        if (bias) Y.colwise() += column<T>(bias->data(), g.out_channels);
+        T* out = y.data() + n * g.out_channels * g.out_plane();
+        multiply(as_is(weight.data(), g.out_channels, g.patch()), as_is(patches, g.patch(), g.out_plane()), out,
+                 false, gemm_threads);
+        if (bias) view(out, g.out_channels, g.out_plane()).colwise() += column<T>(bias->data(), g.out_channels);
     });
 }
 
@@ -83,7 +103,7 @@ void conv2d_backward(const ConvGeometry& g, const Tensor<T, cpu>& x, const Tenso
     const index_t slot_size = 2 * col_size + w_size + g.out_channels;
     workspace.resize(Shape{.n = 1, .c = 1, .h = 1, .w = slots * slot_size});
     std::fill_n(workspace.data(), workspace.size(), T(0));
-    const auto W = view(weight.data(), g.out_channels, g.patch());
+    const int gemm_threads = slots > 1 ? 1 : cpu::threads();
 
     for_each_image(images, slots, [&](index_t n, int slot) {
         T* scratch = workspace.data() + slot * slot_size;
@@ -97,15 +117,18 @@ void conv2d_backward(const ConvGeometry& g, const Tensor<T, cpu>& x, const Tenso
             im2col(g, image, col);
             patches = col;
         }
-        const auto dY = view(dy.data() + n * g.out_channels * g.out_plane(), g.out_channels, g.out_plane());
-        view(dw_part, g.out_channels, g.patch()).noalias() += dY * view(patches, g.patch(), g.out_plane()).transpose();
-        Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, 1>>(db_part, g.out_channels) += dY.rowwise().sum();
+        const T* dout = dy.data() + n * g.out_channels * g.out_plane();
+        multiply(as_is(dout, g.out_channels, g.out_plane()), transposed(patches, g.patch(), g.out_plane()), dw_part,
+                 true, gemm_threads);
+        Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, 1>>(db_part, g.out_channels) +=
+            view(dout, g.out_channels, g.out_plane()).rowwise().sum();
         if (!dx) return;
         T* dimage = dx->data() + n * g.in_channels * g.in_plane();
+        const auto Wt = transposed(weight.data(), g.out_channels, g.patch());
         if (g.is_pointwise()) {
-            view(dimage, g.patch(), g.out_plane()).noalias() = W.transpose() * dY;
+            multiply(Wt, as_is(dout, g.out_channels, g.out_plane()), dimage, false, gemm_threads);
         } else {
-            view(dcol, g.patch(), g.out_plane()).noalias() = W.transpose() * dY;
+            multiply(Wt, as_is(dout, g.out_channels, g.out_plane()), dcol, false, gemm_threads);
             std::fill_n(dimage, g.in_channels * g.in_plane(), T(0));
             col2im(g, dcol, dimage);
         }
@@ -131,16 +154,17 @@ void conv_transpose2d_forward(const ConvGeometry& g, const Tensor<T, cpu>& x, co
     const int slots = image_slots(images, g);
     const index_t col_size = g.patch() * g.out_plane();
     workspace.resize(Shape{.n = 1, .c = 1, .h = 1, .w = slots * col_size});
-    const auto W = view(weight.data(), g.out_channels, g.patch());
+    const int gemm_threads = slots > 1 ? 1 : cpu::threads();
+    const auto Wt = transposed(weight.data(), g.out_channels, g.patch());
 
     for_each_image(images, slots, [&](index_t n, int slot) {
-        const auto X = view(x.data() + n * g.out_channels * g.out_plane(), g.out_channels, g.out_plane());
+        const auto X = as_is(x.data() + n * g.out_channels * g.out_plane(), g.out_channels, g.out_plane());
         T* image = y.data() + n * g.in_channels * g.in_plane();
         if (g.is_pointwise()) {
-            view(image, g.patch(), g.out_plane()).noalias() = W.transpose() * X;
+            multiply(Wt, X, image, false, gemm_threads);
         } else {
             T* col = workspace.data() + slot * col_size;
-            view(col, g.patch(), g.out_plane()).noalias() = W.transpose() * X;
+            multiply(Wt, X, col, false, gemm_threads);
             std::fill_n(image, g.in_channels * g.in_plane(), T(0));
             col2im(g, col, image);
         }
@@ -161,7 +185,7 @@ void conv_transpose2d_backward(const ConvGeometry& g, const Tensor<T, cpu>& x, c
     const index_t slot_size = col_size + w_size + g.in_channels;
     workspace.resize(Shape{.n = 1, .c = 1, .h = 1, .w = slots * slot_size});
     std::fill_n(workspace.data(), workspace.size(), T(0));
-    const auto W = view(weight.data(), g.out_channels, g.patch());
+    const int gemm_threads = slots > 1 ? 1 : cpu::threads();
 
     for_each_image(images, slots, [&](index_t n, int slot) {
         T* scratch = workspace.data() + slot * slot_size;
@@ -173,12 +197,13 @@ void conv_transpose2d_backward(const ConvGeometry& g, const Tensor<T, cpu>& x, c
             im2col(g, dimage, scratch);
             patches = scratch;
         }
-        const auto P = view(patches, g.patch(), g.out_plane());
-        const auto X = view(x.data() + n * g.out_channels * g.out_plane(), g.out_channels, g.out_plane());
-        view(dw_part, g.out_channels, g.patch()).noalias() += X * P.transpose();
+        const auto X = as_is(x.data() + n * g.out_channels * g.out_plane(), g.out_channels, g.out_plane());
+        multiply(X, transposed(patches, g.patch(), g.out_plane()), dw_part, true, gemm_threads);
         Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, 1>>(db_part, g.in_channels) +=
             view(dimage, g.in_channels, g.in_plane()).rowwise().sum();
-        if (dx) view(dx->data() + n * g.out_channels * g.out_plane(), g.out_channels, g.out_plane()).noalias() = W * P;
+        if (dx)
+            multiply(as_is(weight.data(), g.out_channels, g.patch()), as_is(patches, g.patch(), g.out_plane()),
+                     dx->data() + n * g.out_channels * g.out_plane(), false, gemm_threads);
     });
     for (int slot = 0; slot < slots; ++slot) {
         const T* dw_part = workspace.data() + slot * slot_size + col_size;

@@ -1,0 +1,313 @@
+#pragma once
+// Chroma's own single-precision GEMM for x86-64: C (+)= A * B with the operands packed into
+// cache-sized panels and multiplied by a register-blocked micro-kernel (AVX-512: 12 x 32 tiles,
+// AVX2 + FMA: 6 x 16), the layout of BLIS and of every fast CPU GEMM since GotoBLAS. The packing
+// is done by callables, so an operand need not exist as a matrix: a convolution's patches are
+// gathered straight from the image into the packed panels (backend/cpu/conv_packing.hpp).
+//
+// The kernels carry target attributes and are chosen at run time from what the CPU reports, so
+// a binary built for baseline x86-64 still uses AVX-512 where it runs on it. Everything else
+// (double precision, other architectures, CHROMA_CPU_KERNELS=eigen in the environment, or
+// CHROMA_NO_OWN_KERNELS defined at compile time) takes Eigen's GEMM, the portable path that the
+// tests compare against.
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "../../core/error.hpp"
+#include "../../core/shape.hpp"
+
+#if !defined(CHROMA_NO_OWN_KERNELS) && defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define CHROMA_OWN_KERNELS 1
+#include <immintrin.h>
+#endif
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
+
+namespace chroma::kernels::cpu_gemm {
+
+/// Which arithmetic the CPU backend's GEMM runs on.
+enum class instruction_set { eigen, avx2, avx512 };
+
+inline std::string_view name(instruction_set s) {
+    switch (s) {
+        case instruction_set::avx512: return "avx512";
+        case instruction_set::avx2: return "avx2";
+        default: return "eigen";
+    }
+}
+
+/// The best kernels this CPU runs (eigen where Chroma has none for it).
+inline instruction_set supported_instruction_set() {
+    instruction_set best = instruction_set::eigen;
+#if defined(CHROMA_OWN_KERNELS)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) best = instruction_set::avx2;
+    if (__builtin_cpu_supports("avx512f")) best = instruction_set::avx512;
+#endif
+    return best;
+}
+
+/// The best the CPU supports, capped by CHROMA_CPU_KERNELS (eigen, avx2 or avx512) if it is set.
+inline instruction_set detect_instruction_set() {
+    const instruction_set best = supported_instruction_set();
+    const char* wanted = std::getenv("CHROMA_CPU_KERNELS");
+    if (!wanted || !*wanted) return best;
+    const std::string_view w(wanted);
+    instruction_set cap = instruction_set::avx512;
+    if (w == "eigen") cap = instruction_set::eigen;
+    else if (w == "avx2") cap = instruction_set::avx2;
+    else if (w != "avx512")
+        throw usage_error("CHROMA_CPU_KERNELS is '" + std::string(w) + "': use eigen, avx2 or avx512");
+    return std::min(best, cap);
+}
+
+/// Chosen once per process.
+inline instruction_set active_instruction_set() {
+    static const instruction_set chosen = detect_instruction_set();
+    return chosen;
+}
+
+/// A micro-kernel: the mr x nr tile C (+)= A_strip * B_strip over kc, where the A strip holds mr
+/// values per k and the B strip nr values per k.
+using tile_function = void (*)(index_t kc, const float* a, const float* b, float* c, index_t ldc, bool accumulate);
+
+struct micro_kernel {
+    int mr = 0, nr = 0;
+    tile_function tile = nullptr;
+};
+
+#if defined(CHROMA_OWN_KERNELS)
+// The accumulators are a fixed array the compiler keeps in registers once the loops over rows
+// and vectors are unrolled: 24 of AVX-512's 32 (2 more hold B's vectors), 12 of AVX2's 16.
+__attribute__((target("avx512f"))) inline void tile_avx512(index_t kc, const float* a, const float* b, float* c,
+                                                            index_t ldc, bool accumulate) {
+    constexpr int mr = 12;
+    __m512 acc[mr][2];
+#pragma GCC unroll 12
+    for (int r = 0; r < mr; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+    for (index_t k = 0; k < kc; ++k) {
+        const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+#pragma GCC unroll 12
+        for (int r = 0; r < mr; ++r) {
+            const __m512 ar = _mm512_set1_ps(a[r]);
+            acc[r][0] = _mm512_fmadd_ps(ar, b0, acc[r][0]);
+            acc[r][1] = _mm512_fmadd_ps(ar, b1, acc[r][1]);
+        }
+        a += mr;
+        b += 32;
+    }
+#pragma GCC unroll 12
+    for (int r = 0; r < mr; ++r) {
+        float* row = c + r * ldc;
+        if (accumulate) {
+            acc[r][0] = _mm512_add_ps(acc[r][0], _mm512_loadu_ps(row));
+            acc[r][1] = _mm512_add_ps(acc[r][1], _mm512_loadu_ps(row + 16));
+        }
+        _mm512_storeu_ps(row, acc[r][0]);
+        _mm512_storeu_ps(row + 16, acc[r][1]);
+    }
+}
+
+__attribute__((target("avx2,fma"))) inline void tile_avx2(index_t kc, const float* a, const float* b, float* c,
+                                                           index_t ldc, bool accumulate) {
+    constexpr int mr = 6;
+    __m256 acc[mr][2];
+#pragma GCC unroll 6
+    for (int r = 0; r < mr; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+    for (index_t k = 0; k < kc; ++k) {
+        const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+#pragma GCC unroll 6
+        for (int r = 0; r < mr; ++r) {
+            const __m256 ar = _mm256_broadcast_ss(a + r);
+            acc[r][0] = _mm256_fmadd_ps(ar, b0, acc[r][0]);
+            acc[r][1] = _mm256_fmadd_ps(ar, b1, acc[r][1]);
+        }
+        a += mr;
+        b += 16;
+    }
+#pragma GCC unroll 6
+    for (int r = 0; r < mr; ++r) {
+        float* row = c + r * ldc;
+        if (accumulate) {
+            acc[r][0] = _mm256_add_ps(acc[r][0], _mm256_loadu_ps(row));
+            acc[r][1] = _mm256_add_ps(acc[r][1], _mm256_loadu_ps(row + 8));
+        }
+        _mm256_storeu_ps(row, acc[r][0]);
+        _mm256_storeu_ps(row + 8, acc[r][1]);
+    }
+}
+#endif
+
+inline micro_kernel kernel_for(instruction_set s) {
+#if defined(CHROMA_OWN_KERNELS)
+    if (s == instruction_set::avx512) return {12, 32, tile_avx512};
+    if (s == instruction_set::avx2) return {6, 16, tile_avx2};
+#endif
+    (void)s;
+    return {};
+}
+
+// Cache blocking: a kc x nr strip of B stays in L1 while the micro-kernel runs over A's strips,
+// the mc x kc block of A in L2, the kc x nc panel of B in L2/L3.
+inline constexpr index_t block_k = 256;
+inline constexpr index_t block_m = 96;  // a multiple of both kernels' mr
+inline constexpr index_t block_n = 2048;
+
+/// Per-thread packing buffers, grown on first use and then reused: no allocation in a steady state.
+struct pack_buffers {
+    std::vector<float> a, b;
+    float tile[12 * 32];  // an edge tile, computed whole and copied in part
+};
+inline pack_buffers& thread_buffers() {
+    thread_local pack_buffers buffers;
+    return buffers;
+}
+
+inline index_t round_up(index_t value, index_t multiple) { return (value + multiple - 1) / multiple * multiple; }
+
+/// C[rows i0..i1, cols j0..j1] (+)= A * B on one thread. pack_a(dst, i, rows, k, depth, mr) writes
+/// ceil(rows / mr) strips of depth x mr values (zero-padded rows); pack_b(dst, k, depth, j, cols, nr)
+/// ceil(cols / nr) strips of depth x nr values.
+template <class PackA, class PackB>
+void gemm_range(const micro_kernel& mk, index_t i0, index_t i1, index_t j0, index_t j1, index_t depth,
+                const PackA& pack_a, const PackB& pack_b, float* c, index_t ldc, bool accumulate) {
+    pack_buffers& buffers = thread_buffers();
+    const index_t nc_max = std::min(block_n, round_up(j1 - j0, mk.nr));
+    const index_t mc_max = std::min(block_m, round_up(i1 - i0, mk.mr));
+    const index_t kc_max = std::min(block_k, depth);
+    if (buffers.b.size() < static_cast<std::size_t>(kc_max * nc_max)) buffers.b.resize(kc_max * nc_max);
+    if (buffers.a.size() < static_cast<std::size_t>(kc_max * mc_max)) buffers.a.resize(kc_max * mc_max);
+    float* packed_a = buffers.a.data();
+    float* packed_b = buffers.b.data();
+
+    for (index_t jc = j0; jc < j1; jc += block_n) {
+        const index_t nc = std::min(block_n, j1 - jc);
+        for (index_t pc = 0; pc < depth; pc += block_k) {
+            const index_t kc = std::min(block_k, depth - pc);
+            const bool add = accumulate || pc > 0;
+            pack_b(packed_b, pc, kc, jc, nc, static_cast<index_t>(mk.nr));
+            for (index_t ic = i0; ic < i1; ic += block_m) {
+                const index_t mc = std::min(block_m, i1 - ic);
+                pack_a(packed_a, ic, mc, pc, kc, static_cast<index_t>(mk.mr));
+                for (index_t jr = 0; jr < nc; jr += mk.nr) {
+                    const index_t nr = std::min<index_t>(mk.nr, nc - jr);
+                    const float* b_strip = packed_b + jr * kc;
+                    for (index_t ir = 0; ir < mc; ir += mk.mr) {
+                        const index_t mr = std::min<index_t>(mk.mr, mc - ir);
+                        const float* a_strip = packed_a + ir * kc;
+                        float* out = c + (ic + ir) * ldc + jc + jr;
+                        if (mr == mk.mr && nr == mk.nr) {
+                            mk.tile(kc, a_strip, b_strip, out, ldc, add);
+                            continue;
+                        }
+                        mk.tile(kc, a_strip, b_strip, buffers.tile, mk.nr, false);
+                        for (index_t r = 0; r < mr; ++r)
+                            for (index_t q = 0; q < nr; ++q)
+                                out[r * ldc + q] = (add ? out[r * ldc + q] : 0.0f) + buffers.tile[r * mk.nr + q];
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// C (m x n, row stride ldc) (+)= A * B with the packers described at gemm_range, on up to
+/// `threads` threads: the columns are split between them when there are enough, else the rows.
+template <class PackA, class PackB>
+void gemm(const micro_kernel& mk, index_t m, index_t n, index_t depth, const PackA& pack_a, const PackB& pack_b,
+          float* c, index_t ldc, bool accumulate, int threads) {
+    if (m <= 0 || n <= 0) return;
+    if (depth <= 0) {
+        if (!accumulate)
+            for (index_t i = 0; i < m; ++i) std::fill_n(c + i * ldc, n, 0.0f);
+        return;
+    }
+    // Below about a million multiply-adds, waking a second thread costs more than it saves.
+    if (m * n * depth < (index_t(1) << 20)) threads = 1;
+    const index_t column_strips = (n + mk.nr - 1) / mk.nr, row_strips = (m + mk.mr - 1) / mk.mr;
+    const bool split_columns = column_strips >= 2 * threads || column_strips >= row_strips;
+    const index_t strips = split_columns ? column_strips : row_strips;
+    threads = static_cast<int>(std::min<index_t>(threads, strips));
+    if (threads <= 1) {
+        gemm_range(mk, 0, m, 0, n, depth, pack_a, pack_b, c, ldc, accumulate);
+        return;
+    }
+#if defined(_OPENMP)
+#pragma omp parallel num_threads(threads)
+    {
+        const index_t t = omp_get_thread_num(), count = omp_get_num_threads();
+        const index_t first = strips * t / count, last = strips * (t + 1) / count;
+        if (split_columns)
+            gemm_range(mk, 0, m, first * mk.nr, std::min(n, last * mk.nr), depth, pack_a, pack_b, c, ldc, accumulate);
+        else
+            gemm_range(mk, first * mk.mr, std::min(m, last * mk.mr), 0, n, depth, pack_a, pack_b, c, ldc, accumulate);
+    }
+#else
+    gemm_range(mk, 0, m, 0, n, depth, pack_a, pack_b, c, ldc, accumulate);
+#endif
+}
+
+// Packers for stored matrices. A row-major matrix with row stride ld, read as is or transposed.
+
+/// A(i, k) = data[i * ld + k].
+struct pack_rows_of {
+    const float* data;
+    index_t ld;
+    void operator()(float* dst, index_t i0, index_t rows, index_t k0, index_t depth, index_t mr) const {
+        for (index_t s = 0; s < rows; s += mr) {
+            const index_t valid = std::min(mr, rows - s);
+            for (index_t r = 0; r < mr; ++r) {
+                if (r >= valid) {
+                    for (index_t k = 0; k < depth; ++k) dst[k * mr + r] = 0.0f;
+                    continue;
+                }
+                const float* row = data + (i0 + s + r) * ld + k0;
+                for (index_t k = 0; k < depth; ++k) dst[k * mr + r] = row[k];
+            }
+            dst += depth * mr;
+        }
+    }
+};
+
+/// A(i, k) = data[k * ld + i]: the transpose of a stored matrix, as the strips want it.
+struct pack_columns_of {
+    const float* data;
+    index_t ld;
+    void operator()(float* dst, index_t i0, index_t rows, index_t k0, index_t depth, index_t mr) const {
+        for (index_t s = 0; s < rows; s += mr) {
+            const index_t valid = std::min(mr, rows - s);
+            for (index_t k = 0; k < depth; ++k) {
+                const float* from = data + (k0 + k) * ld + i0 + s;
+                std::memcpy(dst + k * mr, from, static_cast<std::size_t>(valid) * sizeof(float));
+                std::fill(dst + k * mr + valid, dst + (k + 1) * mr, 0.0f);
+            }
+            dst += depth * mr;
+        }
+    }
+};
+
+/// B(k, j) = data[k * ld + j].
+struct pack_b_rows_of {
+    const float* data;
+    index_t ld;
+    void operator()(float* dst, index_t k0, index_t depth, index_t j0, index_t cols, index_t nr) const {
+        // The same layout as A's transposed strips, with k and the column index in those roles.
+        pack_columns_of{data, ld}(dst, j0, cols, k0, depth, nr);
+    }
+};
+
+/// B(k, j) = data[j * ld + k]: a stored matrix transposed.
+struct pack_b_columns_of {
+    const float* data;
+    index_t ld;
+    void operator()(float* dst, index_t k0, index_t depth, index_t j0, index_t cols, index_t nr) const {
+        pack_rows_of{data, ld}(dst, j0, cols, k0, depth, nr);
+    }
+};
+
+}  // namespace chroma::kernels::cpu_gemm
