@@ -2,6 +2,7 @@
 // Image files: load what stb_image reads (PNG, JPEG, BMP, TGA, GIF, PSD, HDR, PNM) as 8-bit
 // interleaved pixels (Image) or as floats in [0, 1] keeping 16-bit PNGs' precision (FloatImage),
 // from a file or from bytes in memory; save PNG or JPEG.
+// JPEGs are returned upright, turned as their EXIF orientation says (exif_orientation.hpp).
 //
 // Every load first reads the header and refuses an image larger than ImageLimits::max_pixels
 // before anything is decoded, so a damaged or hostile header cannot ask for gigabytes. Every
@@ -26,9 +27,11 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "../core/error.hpp"
+#include "exif_orientation.hpp"
 
 #if !defined(STBI_INCLUDE_STB_IMAGE_H)
 #define STB_IMAGE_STATIC
@@ -344,7 +347,8 @@ inline std::vector<std::uint8_t> png_without_empty_data_chunks(std::span<const s
 }
 
 // Decodes an image in memory into `out` (Image or FloatImage): 16-bit files keep their precision
-// in a FloatImage; everything else is read as 8-bit.
+// in a FloatImage; everything else is read as 8-bit. A JPEG is turned upright as its EXIF
+// orientation says (JPEGs are always 8-bit, so only that path turns anything).
 template <class Out>
 static inline Out decode_memory(std::span<const std::uint8_t> file, const std::string& name, int channels,
                                 const ImageLimits& limits) {
@@ -371,6 +375,10 @@ static inline Out decode_memory(std::span<const std::uint8_t> file, const std::s
     Image image{.width = width, .height = height, .channels = channels ? channels : stored, .pixels = {}};
     image.pixels.assign(data, data + value_count(width, height, image.channels));
     stbi_image_free(data);
+    const OrientedSize upright =
+        apply_orientation(image.pixels, width, height, image.channels, jpeg_exif_orientation(file));
+    image.width = upright.width;
+    image.height = upright.height;
     if constexpr (std::is_same_v<Out, FloatImage>)
         return to_float(image);
     else
@@ -384,16 +392,23 @@ static inline Out decode_file(const std::filesystem::path& path, int channels, c
     return decode_memory<Out>(bytes, path.string(), channels, limits);
 }
 
+// Bytes enough for a JPEG's EXIF orientation: the SOI, one segment before the EXIF APP1 (a JFIF
+// APP0, which may hold a thumbnail) and the APP1 itself, each at most 2 + 65535 bytes.
+inline constexpr std::size_t jpeg_exif_header_bytes = 2 + 2 * (2 + 65535);
+
 }  // namespace detail
 
 /// Reads a file's header: its size, channels and bit depth, without decoding the pixels. No pixel
 /// limit applies (nothing is decoded; this is how to learn an image's size before loading it).
+/// The size is the upright one that load_image returns: sides swapped for a JPEG whose EXIF
+/// orientation turns it a quarter.
 /// Throws image_not_found_error, unsupported_image_error or corrupt_image_error naming the file,
 /// and image_too_large_error for a PNG larger than stb_image can decode at all.
 static inline ImageInfo read_image_info(const std::filesystem::path& path) {
     const std::string name = path.string();
     detail::check_image_file(path);
-    const std::vector<std::uint8_t> head = detail::read_file_bytes(path, detail::png_header_bytes);
+    std::vector<std::uint8_t> head = detail::read_file_bytes(path, detail::png_header_bytes);
+    if (detail::signature_format(head) == "JPEG") head = detail::read_file_bytes(path, detail::jpeg_exif_header_bytes);
     std::uint64_t png_width = 0, png_height = 0;
     const bool png = detail::png_header_size(head, png_width, png_height);
     if (png) detail::check_header_size(name, png_width, png_height, ImageLimits{.max_pixels = UINT64_MAX});
@@ -410,6 +425,7 @@ static inline ImageInfo read_image_info(const std::filesystem::path& path) {
                               static_cast<std::uint64_t>(std::max(info.height, 0)),
                               ImageLimits{.max_pixels = UINT64_MAX});
     info.bits_per_channel = stbi_is_16_bit(name.c_str()) ? 16 : 8;
+    if (orientation_swaps_sides(jpeg_exif_orientation(head))) std::swap(info.width, info.height);
     return info;
 }
 
