@@ -63,9 +63,11 @@ TEST_CASE("every GEMM kernel matches a double-precision product, edges and block
     struct size {
         index_t m, n, k;
     };
-    // Single elements, partial tiles in both directions, depths across the 256-wide k blocks,
-    // rows across the 96-row m blocks, columns across the 2048-wide n blocks.
-    const std::vector<size> sizes{{1, 1, 1}, {13, 37, 5}, {12, 32, 7}, {25, 65, 300}, {97, 45, 513}, {3, 2100, 4}};
+    // Single elements, whole and partial tiles in both directions, depths across the 384-deep k blocks,
+    // rows across the 192-row m blocks, columns across the 4096-wide n blocks (which the strips
+    // of 48 or 16 columns do not divide).
+    const std::vector<size> sizes{{1, 1, 1},     {13, 37, 5},   {8, 48, 7},   {12, 32, 7},
+                                  {25, 65, 400}, {197, 45, 97}, {3, 4200, 4}, {9, 100, 800}};
     for (const auto kernels : kernels_to_test())
         for (const auto& s : sizes)
             for (int combination = 0; combination < 4; ++combination)

@@ -36,9 +36,18 @@ struct pack_patches_of {
                         std::fill_n(out + q, run, 0.0f);
                     } else {
                         const float* input_row = plane + iy * geo.in_w;
-                        for (index_t t = 0; t < run; ++t) {
-                            const index_t ix = (ow + t) * geo.stride + dx;
-                            out[q + t] = ix >= 0 && ix < geo.in_w ? input_row[ix] : 0.0f;
+                        if (geo.stride == 1) {
+                            // Taps t read input_row[ow + t + dx]: zeros, a copy, zeros.
+                            const index_t lo = std::clamp<index_t>(-dx - ow, 0, run);
+                            const index_t hi = std::clamp<index_t>(geo.in_w - dx - ow, lo, run);
+                            std::fill(out + q, out + q + lo, 0.0f);
+                            std::copy(input_row + ow + lo + dx, input_row + ow + hi + dx, out + q + lo);
+                            std::fill(out + q + hi, out + q + run, 0.0f);
+                        } else {
+                            for (index_t t = 0; t < run; ++t) {
+                                const index_t ix = (ow + t) * geo.stride + dx;
+                                out[q + t] = ix >= 0 && ix < geo.in_w ? input_row[ix] : 0.0f;
+                            }
                         }
                     }
                     q += run;

@@ -1,6 +1,6 @@
 #pragma once
 // Chroma's own single-precision GEMM for x86-64: C (+)= A * B with the operands packed into
-// cache-sized panels and multiplied by a register-blocked micro-kernel (AVX-512: 12 x 32 tiles,
+// cache-sized panels and multiplied by a register-blocked micro-kernel (AVX-512: 8 x 48 tiles,
 // AVX2 + FMA: 6 x 16), the layout of BLIS and of every fast CPU GEMM since GotoBLAS. The packing
 // is done by callables, so an operand need not exist as a matrix: a convolution's patches are
 // gathered straight from the image into the packed panels (backend/cpu/conv_packing.hpp).
@@ -83,33 +83,35 @@ struct micro_kernel {
 
 #if defined(CHROMA_OWN_KERNELS)
 // The accumulators are a fixed array the compiler keeps in registers once the loops over rows
-// and vectors are unrolled: 24 of AVX-512's 32 (2 more hold B's vectors), 12 of AVX2's 16.
+// and vectors are unrolled: 24 of AVX-512's 32 (3 more hold B's vectors), 12 of AVX2's 16.
+// AVX-512's tile is 8 rows by 48 columns: channel counts are mostly multiples of 8, so the rows
+// (output channels) rarely leave a tile part-empty, and the columns (pixels) are many.
 __attribute__((target("avx512f"))) inline void tile_avx512(index_t kc, const float* a, const float* b, float* c,
                                                             index_t ldc, bool accumulate) {
-    constexpr int mr = 12;
-    __m512 acc[mr][2];
-#pragma GCC unroll 12
-    for (int r = 0; r < mr; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+    constexpr int mr = 8;
+    __m512 acc[mr][3];
+#pragma GCC unroll 8
+    for (int r = 0; r < mr; ++r) acc[r][0] = acc[r][1] = acc[r][2] = _mm512_setzero_ps();
     for (index_t k = 0; k < kc; ++k) {
-        const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
-#pragma GCC unroll 12
+        const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16), b2 = _mm512_loadu_ps(b + 32);
+#pragma GCC unroll 8
         for (int r = 0; r < mr; ++r) {
             const __m512 ar = _mm512_set1_ps(a[r]);
             acc[r][0] = _mm512_fmadd_ps(ar, b0, acc[r][0]);
             acc[r][1] = _mm512_fmadd_ps(ar, b1, acc[r][1]);
+            acc[r][2] = _mm512_fmadd_ps(ar, b2, acc[r][2]);
         }
         a += mr;
-        b += 32;
+        b += 48;
     }
-#pragma GCC unroll 12
+#pragma GCC unroll 8
     for (int r = 0; r < mr; ++r) {
         float* row = c + r * ldc;
-        if (accumulate) {
-            acc[r][0] = _mm512_add_ps(acc[r][0], _mm512_loadu_ps(row));
-            acc[r][1] = _mm512_add_ps(acc[r][1], _mm512_loadu_ps(row + 16));
+#pragma GCC unroll 3
+        for (int v = 0; v < 3; ++v) {
+            if (accumulate) acc[r][v] = _mm512_add_ps(acc[r][v], _mm512_loadu_ps(row + 16 * v));
+            _mm512_storeu_ps(row + 16 * v, acc[r][v]);
         }
-        _mm512_storeu_ps(row, acc[r][0]);
-        _mm512_storeu_ps(row + 16, acc[r][1]);
     }
 }
 
@@ -145,23 +147,23 @@ __attribute__((target("avx2,fma"))) inline void tile_avx2(index_t kc, const floa
 
 inline micro_kernel kernel_for(instruction_set s) {
 #if defined(CHROMA_OWN_KERNELS)
-    if (s == instruction_set::avx512) return {12, 32, tile_avx512};
+    if (s == instruction_set::avx512) return {8, 48, tile_avx512};
     if (s == instruction_set::avx2) return {6, 16, tile_avx2};
 #endif
     (void)s;
     return {};
 }
 
-// Cache blocking: a kc x nr strip of B stays in L1 while the micro-kernel runs over A's strips,
+// Cache blocking: a kc x nr strip of B stays in L1 (or nearly) while the micro-kernel runs over A's strips,
 // the mc x kc block of A in L2, the kc x nc panel of B in L2/L3.
-inline constexpr index_t block_k = 256;
-inline constexpr index_t block_m = 96;  // a multiple of both kernels' mr
-inline constexpr index_t block_n = 2048;
+inline constexpr index_t block_k = 384;
+inline constexpr index_t block_m = 192;  // a multiple of both kernels' mr
+inline constexpr index_t block_n = 4096;
 
 /// Per-thread packing buffers, grown on first use and then reused: no allocation in a steady state.
 struct pack_buffers {
     std::vector<float> a, b;
-    float tile[12 * 32];  // an edge tile, computed whole and copied in part
+    float tile[8 * 48];  // an edge tile, computed whole and copied in part
 };
 inline pack_buffers& thread_buffers() {
     thread_local pack_buffers buffers;
@@ -177,8 +179,9 @@ template <class PackA, class PackB>
 void gemm_range(const micro_kernel& mk, index_t i0, index_t i1, index_t j0, index_t j1, index_t depth,
                 const PackA& pack_a, const PackB& pack_b, float* c, index_t ldc, bool accumulate) {
     pack_buffers& buffers = thread_buffers();
-    const index_t nc_max = std::min(block_n, round_up(j1 - j0, mk.nr));
-    const index_t mc_max = std::min(block_m, round_up(i1 - i0, mk.mr));
+    // Whole strips: a block's last strip is padded to nr columns (mr rows) even inside the range.
+    const index_t nc_max = round_up(std::min(block_n, j1 - j0), mk.nr);
+    const index_t mc_max = round_up(std::min(block_m, i1 - i0), mk.mr);
     const index_t kc_max = std::min(block_k, depth);
     if (buffers.b.size() < static_cast<std::size_t>(kc_max * nc_max)) buffers.b.resize(kc_max * nc_max);
     if (buffers.a.size() < static_cast<std::size_t>(kc_max * mc_max)) buffers.a.resize(kc_max * mc_max);
