@@ -217,7 +217,7 @@ TEST_CASE("light 64x64 classifier fits 8 photos", "[fit]") {
     const auto batch = photo_batch(8);
     if (!batch) return;
     train::FixedBatches source({*batch});
-    fit_classifier<models::LightClassifier>("light64", 8, 35, 3e-3,
+    fit_classifier<models::LightClassifier>("light64", 8, 50, 3e-3,
                                             {.architecture = "light64",
                                              .encoding = train::BinEncoding::hard,
                                              .prior = train::estimate_prior(source),

@@ -108,7 +108,9 @@ CHROMA_HOST_DEVICE Lab<T> xyz_to_lab(Xyz<T> c, const LabSpace<T>& s) {
     const T fx = detail::lab_f(c.x * s.inverse_white[0]);
     const T fy = detail::lab_f(c.y * s.inverse_white[1]);
     const T fz = detail::lab_f(c.z * s.inverse_white[2]);
-    return {T(116) * fy - T(16), T(500) * (fx - fy), T(200) * (fy - fz)};
+    // L = 116 fy - 16 written as 116 (fy - 16/116): black is exactly 0 whether or not the
+    // compiler fuses the multiply and the subtraction (with FMA, 116 fy - 16 leaves -4e-7).
+    return {T(116) * (fy - T(16.0 / 116.0)), T(500) * (fx - fy), T(200) * (fy - fz)};
 }
 
 /// The inverse of xyz_to_lab. Like scikit-image, a negative f(Z) (far beyond any real colour,
