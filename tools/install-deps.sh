@@ -9,6 +9,7 @@ packages=(
     catch2 libbenchmark-dev                             # tests and benchmarks
     python3 python3-torch python3-numpy python3-skimage # reference fixtures and comparisons
     libopencv-dev                                       # the colour-conversion benchmark
+    libopenblas0-pthread  # PyTorch's BLAS in the comparisons: Debian's reference libblas is ~40x slower
 )
 
 missing=()

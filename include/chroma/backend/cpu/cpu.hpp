@@ -1,6 +1,6 @@
 #pragma once
-// The CPU backend policy: 64-byte aligned host memory, arithmetic on Eigen, both cores through
-// OpenMP (Eigen's GEMM and Chroma's own loops share one thread count).
+// The CPU backend policy: 64-byte aligned host memory, products on Chroma's packed GEMM
+// (packed_gemm.hpp) and the rest on Eigen, both cores through OpenMP (one thread count for all).
 #include <algorithm>
 #include <thread>
 
