@@ -900,6 +900,7 @@ struct pack_patches_of {
 // multiply() runs on Chroma's own packed kernels (packed_gemm.hpp) or on Eigen.
 #include <Eigen/Core>
 
+#include <optional>
 #include <type_traits>
 
 // ---- begin chroma/backend/cpu/packed_gemm.hpp ----
@@ -1046,6 +1047,11 @@ __attribute__((target("avx2,fma"))) inline void tile_avx2(index_t kc, const floa
     }
 }
 #endif
+
+/// Whether Chroma's kernels pay for their packing on an m x n x depth product. Few columns (small
+/// planes: an 8x8 feature map is 64) leave most of a 48-wide strip empty, and a shallow or short
+/// product spends more on packing and edge tiles than on arithmetic; Eigen is faster there.
+inline bool worth_packing(index_t m, index_t n, index_t depth) { return n >= 192 && m >= 8 && depth >= 32; }
 
 inline micro_kernel kernel_for(instruction_set s) {
 #if defined(CHROMA_OWN_KERNELS)
@@ -1259,14 +1265,18 @@ operand<T> transposed(const T* data, index_t rows, index_t cols) {
 }
 
 /// C (+)= A * B, C row-major and dense. Single precision runs on Chroma's own kernels where the
-/// CPU has them (cpu_gemm::active_instruction_set), on up to `threads` threads; the rest, and
-/// everything when `kernels` is eigen, on Eigen.
+/// CPU has them (cpu_gemm::active_instruction_set) and the product is large enough for them
+/// (cpu_gemm::worth_packing), on up to `threads` threads; the rest on Eigen. `kernels`, when
+/// given, forces that choice whatever the size (the tests use it).
 template <class T>
 void multiply(const operand<T>& a, const operand<T>& b, T* c, bool accumulate, int threads,
-              cpu_gemm::instruction_set kernels = cpu_gemm::active_instruction_set()) {
+              std::optional<cpu_gemm::instruction_set> kernels = std::nullopt) {
     const index_t m = a.used_rows(), n = b.used_cols(), depth = a.used_cols();
     if constexpr (std::is_same_v<T, float>) {
-        const auto kernel = cpu_gemm::kernel_for(kernels);
+        const auto chosen = kernels ? *kernels
+                            : cpu_gemm::worth_packing(m, n, depth) ? cpu_gemm::active_instruction_set()
+                                                                    : cpu_gemm::instruction_set::eigen;
+        const auto kernel = cpu_gemm::kernel_for(chosen);
         if (kernel.tile) {
             auto with_b = [&](const auto& pack_a) {
                 if (b.transposed)
@@ -1420,7 +1430,7 @@ void conv2d_forward(const ConvGeometry& g, const Tensor<T, cpu>& x, const Tensor
     if constexpr (std::is_same_v<T, float>) {
         // Chroma's kernels gather the patches while packing: no patch matrix at all.
         const auto kernel = cpu_gemm::kernel_for(cpu_gemm::active_instruction_set());
-        if (kernel.tile && !g.is_pointwise()) {
+        if (kernel.tile && !g.is_pointwise() && cpu_gemm::worth_packing(g.out_channels, g.out_plane(), g.patch())) {
             workspace.resize(Shape{.n = 1, .c = 1, .h = 1, .w = 0});
             for_each_image(images, slots, [&](index_t n, int) {
                 float* out = y.data() + n * g.out_channels * g.out_plane();

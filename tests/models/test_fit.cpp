@@ -210,7 +210,7 @@ TEST_CASE("ResNet autoencoder fits 8 photos", "[fit]") {
 }
 
 TEST_CASE("ECCV16 classifier fits 8 photos", "[fit]") {
-    fit_classifier<models::Eccv16Classifier>("eccv16", 8, 35, 2e-3, {.architecture = "eccv16"});
+    fit_classifier<models::Eccv16Classifier>("eccv16", 8, 50, 2e-3, {.architecture = "eccv16"});
 }
 
 TEST_CASE("light 64x64 classifier fits 8 photos", "[fit]") {

@@ -3,6 +3,7 @@
 // multiply() runs on Chroma's own packed kernels (packed_gemm.hpp) or on Eigen.
 #include <Eigen/Core>
 
+#include <optional>
 #include <type_traits>
 
 #include "../../core/shape.hpp"
@@ -49,14 +50,18 @@ operand<T> transposed(const T* data, index_t rows, index_t cols) {
 }
 
 /// C (+)= A * B, C row-major and dense. Single precision runs on Chroma's own kernels where the
-/// CPU has them (cpu_gemm::active_instruction_set), on up to `threads` threads; the rest, and
-/// everything when `kernels` is eigen, on Eigen.
+/// CPU has them (cpu_gemm::active_instruction_set) and the product is large enough for them
+/// (cpu_gemm::worth_packing), on up to `threads` threads; the rest on Eigen. `kernels`, when
+/// given, forces that choice whatever the size (the tests use it).
 template <class T>
 void multiply(const operand<T>& a, const operand<T>& b, T* c, bool accumulate, int threads,
-              cpu_gemm::instruction_set kernels = cpu_gemm::active_instruction_set()) {
+              std::optional<cpu_gemm::instruction_set> kernels = std::nullopt) {
     const index_t m = a.used_rows(), n = b.used_cols(), depth = a.used_cols();
     if constexpr (std::is_same_v<T, float>) {
-        const auto kernel = cpu_gemm::kernel_for(kernels);
+        const auto chosen = kernels ? *kernels
+                            : cpu_gemm::worth_packing(m, n, depth) ? cpu_gemm::active_instruction_set()
+                                                                    : cpu_gemm::instruction_set::eigen;
+        const auto kernel = cpu_gemm::kernel_for(chosen);
         if (kernel.tile) {
             auto with_b = [&](const auto& pack_a) {
                 if (b.transposed)

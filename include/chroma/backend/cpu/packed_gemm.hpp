@@ -145,6 +145,11 @@ __attribute__((target("avx2,fma"))) inline void tile_avx2(index_t kc, const floa
 }
 #endif
 
+/// Whether Chroma's kernels pay for their packing on an m x n x depth product. Few columns (small
+/// planes: an 8x8 feature map is 64) leave most of a 48-wide strip empty, and a shallow or short
+/// product spends more on packing and edge tiles than on arithmetic; Eigen is faster there.
+inline bool worth_packing(index_t m, index_t n, index_t depth) { return n >= 192 && m >= 8 && depth >= 32; }
+
 inline micro_kernel kernel_for(instruction_set s) {
 #if defined(CHROMA_OWN_KERNELS)
     if (s == instruction_set::avx512) return {8, 48, tile_avx512};
