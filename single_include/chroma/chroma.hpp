@@ -1062,6 +1062,11 @@ inline micro_kernel kernel_for(instruction_set s) {
     return {};
 }
 
+/// The kernel for an m x n x depth product on this CPU, or none (tile null: use Eigen).
+inline micro_kernel kernel_for_product(index_t m, index_t n, index_t depth) {
+    return worth_packing(m, n, depth) ? kernel_for(active_instruction_set()) : micro_kernel{};
+}
+
 // Cache blocking: a kc x nr strip of B stays in L1 (or nearly) while the micro-kernel runs over A's strips,
 // the mc x kc block of A in L2, the kc x nc panel of B in L2/L3.
 inline constexpr index_t block_k = 384;
@@ -1273,10 +1278,7 @@ void multiply(const operand<T>& a, const operand<T>& b, T* c, bool accumulate, i
               std::optional<cpu_gemm::instruction_set> kernels = std::nullopt) {
     const index_t m = a.used_rows(), n = b.used_cols(), depth = a.used_cols();
     if constexpr (std::is_same_v<T, float>) {
-        const auto chosen = kernels ? *kernels
-                            : cpu_gemm::worth_packing(m, n, depth) ? cpu_gemm::active_instruction_set()
-                                                                    : cpu_gemm::instruction_set::eigen;
-        const auto kernel = cpu_gemm::kernel_for(chosen);
+        const auto kernel = kernels ? cpu_gemm::kernel_for(*kernels) : cpu_gemm::kernel_for_product(m, n, depth);
         if (kernel.tile) {
             auto with_b = [&](const auto& pack_a) {
                 if (b.transposed)
@@ -1429,8 +1431,8 @@ void conv2d_forward(const ConvGeometry& g, const Tensor<T, cpu>& x, const Tensor
     const int gemm_threads = slots > 1 ? 1 : cpu::threads();
     if constexpr (std::is_same_v<T, float>) {
         // Chroma's kernels gather the patches while packing: no patch matrix at all.
-        const auto kernel = cpu_gemm::kernel_for(cpu_gemm::active_instruction_set());
-        if (kernel.tile && !g.is_pointwise() && cpu_gemm::worth_packing(g.out_channels, g.out_plane(), g.patch())) {
+        const auto kernel = cpu_gemm::kernel_for_product(g.out_channels, g.out_plane(), g.patch());
+        if (kernel.tile && !g.is_pointwise()) {
             workspace.resize(Shape{.n = 1, .c = 1, .h = 1, .w = 0});
             for_each_image(images, slots, [&](index_t n, int) {
                 float* out = y.data() + n * g.out_channels * g.out_plane();

@@ -57,8 +57,8 @@ void conv2d_forward(const ConvGeometry& g, const Tensor<T, cpu>& x, const Tensor
     const int gemm_threads = slots > 1 ? 1 : cpu::threads();
     if constexpr (std::is_same_v<T, float>) {
         // Chroma's kernels gather the patches while packing: no patch matrix at all.
-        const auto kernel = cpu_gemm::kernel_for(cpu_gemm::active_instruction_set());
-        if (kernel.tile && !g.is_pointwise() && cpu_gemm::worth_packing(g.out_channels, g.out_plane(), g.patch())) {
+        const auto kernel = cpu_gemm::kernel_for_product(g.out_channels, g.out_plane(), g.patch());
+        if (kernel.tile && !g.is_pointwise()) {
             workspace.resize(Shape{.n = 1, .c = 1, .h = 1, .w = 0});
             for_each_image(images, slots, [&](index_t n, int) {
                 float* out = y.data() + n * g.out_channels * g.out_plane();

@@ -58,10 +58,7 @@ void multiply(const operand<T>& a, const operand<T>& b, T* c, bool accumulate, i
               std::optional<cpu_gemm::instruction_set> kernels = std::nullopt) {
     const index_t m = a.used_rows(), n = b.used_cols(), depth = a.used_cols();
     if constexpr (std::is_same_v<T, float>) {
-        const auto chosen = kernels ? *kernels
-                            : cpu_gemm::worth_packing(m, n, depth) ? cpu_gemm::active_instruction_set()
-                                                                    : cpu_gemm::instruction_set::eigen;
-        const auto kernel = cpu_gemm::kernel_for(chosen);
+        const auto kernel = kernels ? cpu_gemm::kernel_for(*kernels) : cpu_gemm::kernel_for_product(m, n, depth);
         if (kernel.tile) {
             auto with_b = [&](const auto& pack_a) {
                 if (b.transposed)

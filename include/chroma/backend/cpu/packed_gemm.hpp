@@ -159,6 +159,11 @@ inline micro_kernel kernel_for(instruction_set s) {
     return {};
 }
 
+/// The kernel for an m x n x depth product on this CPU, or none (tile null: use Eigen).
+inline micro_kernel kernel_for_product(index_t m, index_t n, index_t depth) {
+    return worth_packing(m, n, depth) ? kernel_for(active_instruction_set()) : micro_kernel{};
+}
+
 // Cache blocking: a kc x nr strip of B stays in L1 (or nearly) while the micro-kernel runs over A's strips,
 // the mc x kc block of A in L2, the kc x nc panel of B in L2/L3.
 inline constexpr index_t block_k = 384;
