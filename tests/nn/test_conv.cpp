@@ -91,3 +91,69 @@ TEST_CASE("backward before forward is a clear error") {
     Tensor<float> dy(Shape{.n = 1, .c = 1, .h = 3, .w = 3});
     CHECK_THROWS_WITH(model.backward(dy), Catch::Contains("backward() called before forward()"));
 }
+
+namespace {
+
+namespace gemm = chroma::kernels::cpu_gemm;
+
+/// y, dx and every parameter gradient of one forward and backward of `Spec` on `kernels`.
+template <class Spec>
+std::vector<Tensor<float>> conv_pass(gemm::instruction_set kernels, Shape input) {
+    const gemm::ForcedKernels forced(kernels);
+    Model<Spec, cpu, float> model(7);
+    Rng rng(11);
+    Tensor<float> x(input);
+    for (index_t i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(rng.uniform(-1, 1));
+    std::vector<Tensor<float>> results{model.forward(x).clone()};
+    Tensor<float> dy(results[0].shape());
+    for (index_t i = 0; i < dy.size(); ++i) dy.data()[i] = static_cast<float>(rng.uniform(-1, 1));
+    model.zero_grad();
+    results.push_back(model.backward(dy).clone());
+    model.visit_parameters([&](std::string_view, auto& p) { results.push_back(p.grad.clone()); });
+    return results;
+}
+
+/// Every kernel of this CPU gives the Eigen path's output, input gradient and parameter
+/// gradients within 1e-4 of the largest value, whatever the size rule would choose.
+template <class Spec>
+void require_kernels_match_eigen(Shape input) {
+    const auto reference = conv_pass<Spec>(gemm::instruction_set::eigen, input);
+    for (const auto kernels : {gemm::instruction_set::avx2, gemm::instruction_set::avx512}) {
+        if (kernels > gemm::supported_instruction_set()) continue;
+        const auto results = conv_pass<Spec>(kernels, input);
+        REQUIRE(results.size() == reference.size());
+        for (std::size_t r = 0; r < results.size(); ++r) {
+            const std::string layer = layer_t<Spec, float, cpu>::describe();
+            INFO(layer << " on " << gemm::name(kernels) << ", result " << r
+                       << " (0: y, 1: dx, then the parameters' gradients)");
+            REQUIRE(results[r].shape() == reference[r].shape());
+            float largest = 0, worst = 0;
+            for (index_t i = 0; i < reference[r].size(); ++i) {
+                largest = std::max(largest, std::abs(reference[r].data()[i]));
+                worst = std::max(worst, std::abs(results[r].data()[i] - reference[r].data()[i]));
+            }
+            CHECK(largest > 0);
+            CHECK(worst <= 1e-4f * largest);
+        }
+    }
+}
+
+}  // namespace
+
+TEST_CASE("convolutions on Chroma's kernels match the Eigen path, forward and backward, any geometry") {
+    // Padded, strided, dilated, valid, the ResNet stem, a strided 1x1 (not pointwise), padding
+    // beyond the kernel's reach (whose input gradient is not a convolution), depths and planes
+    // across the GEMM's 384-deep blocks, and a single image (the GEMM's own two threads).
+    require_kernels_match_eigen<Conv2d<3, 8, 3, 1, 1>>(Shape{.n = 2, .c = 3, .h = 9, .w = 11});
+    require_kernels_match_eigen<Conv2d<5, 7, 3, 2, 1>>(Shape{.n = 2, .c = 5, .h = 10, .w = 9});
+    require_kernels_match_eigen<Conv2d<4, 6, 3, 1, 2, 2>>(Shape{.n = 1, .c = 4, .h = 12, .w = 12});
+    require_kernels_match_eigen<Conv2d<2, 9, 5>>(Shape{.n = 3, .c = 2, .h = 9, .w = 8});
+    require_kernels_match_eigen<Conv2d<3, 4, 7, 2, 3>>(Shape{.n = 1, .c = 3, .h = 16, .w = 14});
+    require_kernels_match_eigen<Conv2d<6, 5, 1, 2, 0>>(Shape{.n = 2, .c = 6, .h = 8, .w = 8});
+    require_kernels_match_eigen<Conv2d<2, 3, 3, 1, 3>>(Shape{.n = 2, .c = 2, .h = 5, .w = 5});
+    require_kernels_match_eigen<Conv2d<16, 24, 3, 1, 1>>(Shape{.n = 2, .c = 16, .h = 20, .w = 30});
+    require_kernels_match_eigen<Conv2d<48, 40, 3, 1, 1>>(Shape{.n = 1, .c = 48, .h = 18, .w = 18});
+    require_kernels_match_eigen<ConvTranspose2d<6, 5, 4, 2, 1>>(Shape{.n = 2, .c = 6, .h = 5, .w = 7});
+    require_kernels_match_eigen<ConvTranspose2d<3, 4, 3, 2, 1, 1>>(Shape{.n = 2, .c = 3, .h = 4, .w = 4});
+    require_kernels_match_eigen<ConvTranspose2d<40, 16, 4, 2, 1>>(Shape{.n = 1, .c = 40, .h = 12, .w = 12});
+}

@@ -1,6 +1,8 @@
 #pragma once
-// Convolution and transposed convolution on the CPU: im2col + GEMM (gemm.hpp: Chroma's packed
-// AVX-512/AVX2 kernels, or Eigen), one image at a time. With several images and several threads,
+// Convolution and transposed convolution on the CPU: GEMMs (gemm.hpp: Chroma's packed
+// AVX-512/AVX2 kernels, or Eigen) one image at a time. On Chroma's kernels the patches are
+// gathered while packing (conv_packing.hpp) wherever a product reads them; on Eigen, and for the
+// data-gradient scatter (col2im), they go through a stored patch matrix (im2col.hpp). With several images and several threads,
 // images run in parallel (each thread its own patch buffer and gradient partials, summed at the
 // end); with one image the GEMM uses the threads.
 #include <algorithm>
@@ -89,7 +91,55 @@ void conv2d_forward(const ConvGeometry& g, const Tensor<T, cpu>& x, const Tensor
     });
 }
 
-/// Accumulates dweight (and dbias) and, when dx is not null, writes dx = conv^T(dy).
+namespace cpu_detail {
+
+/// The input gradient of a stride-1 convolution `g` as a convolution of dy: the same kernel
+/// size and dilation, channels swapped, padding (K - 1) d - p, and the weight flipped (see
+/// flip_weight). Valid when p <= (K - 1) d, which every "same" convolution meets.
+inline bool input_gradient_is_convolution(const ConvGeometry& g) {
+    return g.stride == 1 && g.padding <= (g.kernel - 1) * g.dilation;
+}
+inline ConvGeometry input_gradient_geometry(const ConvGeometry& g) {
+    return ConvGeometry{.in_channels = g.out_channels, .out_channels = g.in_channels, .kernel = g.kernel, .stride = 1,
+                        .padding = (g.kernel - 1) * g.dilation - g.padding, .dilation = g.dilation,
+                        .in_h = g.out_h, .in_w = g.out_w, .out_h = g.in_h, .out_w = g.in_w};
+}
+/// W'[c][o][a][b] = W[o][c][K-1-a][K-1-b]: the weight of input_gradient_geometry's convolution.
+template <class T>
+void flip_weight(const ConvGeometry& g, const T* weight, T* flipped) {
+    const index_t K = g.kernel, taps = K * K;
+    for (index_t o = 0; o < g.out_channels; ++o)
+        for (index_t c = 0; c < g.in_channels; ++c)
+            for (index_t t = 0; t < taps; ++t)
+                flipped[(c * g.out_channels + o) * taps + (taps - 1 - t)] = weight[(o * g.in_channels + c) * taps + t];
+}
+
+/// Which backward products of a convolution run on Chroma's kernels with the patches gathered
+/// while packing (float only, where the product is large enough); the rest store patches.
+struct implicit_backward {
+    cpu_gemm::micro_kernel weight{}, input{};
+    ConvGeometry input_geometry{};
+};
+template <class T>
+implicit_backward plan_implicit_backward(const ConvGeometry& g, bool input_gradient) {
+    implicit_backward plan;
+    if constexpr (std::is_same_v<T, float>) {
+        if (g.is_pointwise()) return plan;
+        plan.weight = cpu_gemm::kernel_for_product(g.out_channels, g.patch(), g.out_plane());
+        if (input_gradient && input_gradient_is_convolution(g)) {
+            plan.input_geometry = input_gradient_geometry(g);
+            plan.input = cpu_gemm::kernel_for_product(g.in_channels, g.in_plane(), plan.input_geometry.patch());
+        }
+    }
+    (void)input_gradient;
+    return plan;
+}
+
+}  // namespace cpu_detail
+
+/// Accumulates dweight (and dbias) and, when dx is not null, writes dx = conv^T(dy). On Chroma's
+/// kernels no patch matrix is stored: the weight gradient dY * patches^T gathers the patches
+/// while packing, and a stride-1 input gradient is the convolution of dy with the flipped weight.
 template <class T>
 void conv2d_backward(const ConvGeometry& g, const Tensor<T, cpu>& x, const Tensor<T, cpu>& weight,
                      const Tensor<T, cpu>& dy, Tensor<T, cpu>* dx, Tensor<T, cpu>& dweight, Tensor<T, cpu>* dbias,
@@ -97,33 +147,53 @@ void conv2d_backward(const ConvGeometry& g, const Tensor<T, cpu>& x, const Tenso
     using namespace cpu_detail;
     const index_t images = x.shape().n;
     const int slots = image_slots(images, g);
-    const index_t col_size = g.is_pointwise() ? 0 : g.patch() * g.out_plane();
+    const implicit_backward plan = plan_implicit_backward<T>(g, dx != nullptr);
+    const bool store_patches = !g.is_pointwise() && !plan.weight.tile;
+    const bool store_patch_gradients = dx && !g.is_pointwise() && !plan.input.tile;
+    const index_t col_size = g.patch() * g.out_plane();
     const index_t w_size = g.out_channels * g.patch();
-    // Per slot: patches, patch gradients, a weight-gradient partial and a bias-gradient partial.
-    const index_t slot_size = 2 * col_size + w_size + g.out_channels;
-    workspace.resize(Shape{.n = 1, .c = 1, .h = 1, .w = slots * slot_size});
+    // Shared: the flipped weight. Per slot: patches and patch gradients where stored, a
+    // weight-gradient partial and a bias-gradient partial.
+    const index_t flipped_size = plan.input.tile ? w_size : 0;
+    const index_t patches_size = store_patches ? col_size : 0, patch_gradients_size = store_patch_gradients ? col_size : 0;
+    const index_t slot_size = patches_size + patch_gradients_size + w_size + g.out_channels;
+    workspace.resize(Shape{.n = 1, .c = 1, .h = 1, .w = flipped_size + slots * slot_size});
     std::fill_n(workspace.data(), workspace.size(), T(0));
+    if (plan.input.tile) flip_weight(g, weight.data(), workspace.data());
     const int gemm_threads = slots > 1 ? 1 : cpu::threads();
 
     for_each_image(images, slots, [&](index_t n, int slot) {
-        T* scratch = workspace.data() + slot * slot_size;
+        T* scratch = workspace.data() + flipped_size + slot * slot_size;
         T* col = scratch;
-        T* dcol = scratch + col_size;
-        T* dw_part = scratch + 2 * col_size;
+        T* dcol = col + patches_size;
+        T* dw_part = dcol + patch_gradients_size;
         T* db_part = dw_part + w_size;
         const T* image = x.data() + n * g.in_channels * g.in_plane();
-        const T* patches = image;
-        if (!g.is_pointwise()) {
-            im2col(g, image, col);
-            patches = col;
-        }
         const T* dout = dy.data() + n * g.out_channels * g.out_plane();
-        multiply(as_is(dout, g.out_channels, g.out_plane()), transposed(patches, g.patch(), g.out_plane()), dw_part,
-                 true, gemm_threads);
         Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, 1>>(db_part, g.out_channels) +=
             view(dout, g.out_channels, g.out_plane()).rowwise().sum();
-        if (!dx) return;
-        T* dimage = dx->data() + n * g.in_channels * g.in_plane();
+        T* dimage = dx ? dx->data() + n * g.in_channels * g.in_plane() : nullptr;
+        if constexpr (std::is_same_v<T, float>) {
+            if (plan.weight.tile)
+                cpu_gemm::gemm(plan.weight, g.out_channels, g.patch(), g.out_plane(),
+                               cpu_gemm::pack_rows_of{dout, g.out_plane()}, cpu_gemm::pack_patches_transposed_of{&g, image},
+                               dw_part, g.patch(), true, gemm_threads);
+            if (dimage && plan.input.tile)
+                cpu_gemm::gemm(plan.input, g.in_channels, g.in_plane(), plan.input_geometry.patch(),
+                               cpu_gemm::pack_rows_of{workspace.data(), plan.input_geometry.patch()},
+                               cpu_gemm::pack_patches_of{&plan.input_geometry, dout}, dimage, g.in_plane(), false,
+                               gemm_threads);
+        }
+        if (!plan.weight.tile) {
+            const T* patches = image;
+            if (store_patches) {
+                im2col(g, image, col);
+                patches = col;
+            }
+            multiply(as_is(dout, g.out_channels, g.out_plane()), transposed(patches, g.patch(), g.out_plane()), dw_part,
+                     true, gemm_threads);
+        }
+        if (!dimage || plan.input.tile) return;
         const auto Wt = transposed(weight.data(), g.out_channels, g.patch());
         if (g.is_pointwise()) {
             multiply(Wt, as_is(dout, g.out_channels, g.out_plane()), dimage, false, gemm_threads);
@@ -134,7 +204,7 @@ void conv2d_backward(const ConvGeometry& g, const Tensor<T, cpu>& x, const Tenso
         }
     });
     for (int slot = 0; slot < slots; ++slot) {
-        const T* dw_part = workspace.data() + slot * slot_size + 2 * col_size;
+        const T* dw_part = workspace.data() + flipped_size + slot * slot_size + patches_size + patch_gradients_size;
         for (index_t i = 0; i < w_size; ++i) dweight.data()[i] += dw_part[i];
         if (dbias)
             for (index_t i = 0; i < g.out_channels; ++i) dbias->data()[i] += dw_part[w_size + i];
@@ -172,7 +242,8 @@ void conv_transpose2d_forward(const ConvGeometry& g, const Tensor<T, cpu>& x, co
     });
 }
 
-/// Accumulates dweight (and dbias) and, when dx is not null, writes dx.
+/// Accumulates dweight (and dbias) and, when dx is not null, writes dx. Both products read the
+/// patches of dy; on Chroma's kernels they are gathered while packing, not stored.
 template <class T>
 void conv_transpose2d_backward(const ConvGeometry& g, const Tensor<T, cpu>& x, const Tensor<T, cpu>& weight,
                                const Tensor<T, cpu>& dy, Tensor<T, cpu>* dx, Tensor<T, cpu>& dweight,
@@ -180,7 +251,15 @@ void conv_transpose2d_backward(const ConvGeometry& g, const Tensor<T, cpu>& x, c
     using namespace cpu_detail;
     const index_t images = x.shape().n;
     const int slots = image_slots(images, g);
-    const index_t col_size = g.is_pointwise() ? 0 : g.patch() * g.out_plane();
+    cpu_gemm::micro_kernel weight_kernel{}, input_kernel{};
+    if constexpr (std::is_same_v<T, float>) {
+        if (!g.is_pointwise()) {
+            weight_kernel = cpu_gemm::kernel_for_product(g.out_channels, g.patch(), g.out_plane());
+            if (dx) input_kernel = cpu_gemm::kernel_for_product(g.out_channels, g.out_plane(), g.patch());
+        }
+    }
+    const bool store_patches = !g.is_pointwise() && (!weight_kernel.tile || (dx && !input_kernel.tile));
+    const index_t col_size = store_patches ? g.patch() * g.out_plane() : 0;
     const index_t w_size = g.out_channels * g.patch();
     const index_t slot_size = col_size + w_size + g.in_channels;
     workspace.resize(Shape{.n = 1, .c = 1, .h = 1, .w = slots * slot_size});
@@ -192,18 +271,31 @@ void conv_transpose2d_backward(const ConvGeometry& g, const Tensor<T, cpu>& x, c
         T* dw_part = scratch + col_size;
         T* db_part = dw_part + w_size;
         const T* dimage = dy.data() + n * g.in_channels * g.in_plane();
+        const T* input = x.data() + n * g.out_channels * g.out_plane();
+        T* dinput = dx ? dx->data() + n * g.out_channels * g.out_plane() : nullptr;
+        Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, 1>>(db_part, g.in_channels) +=
+            view(dimage, g.in_channels, g.in_plane()).rowwise().sum();
         const T* patches = dimage;
-        if (!g.is_pointwise()) {
+        if (store_patches) {
             im2col(g, dimage, scratch);
             patches = scratch;
         }
-        const auto X = as_is(x.data() + n * g.out_channels * g.out_plane(), g.out_channels, g.out_plane());
-        multiply(X, transposed(patches, g.patch(), g.out_plane()), dw_part, true, gemm_threads);
-        Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, 1>>(db_part, g.in_channels) +=
-            view(dimage, g.in_channels, g.in_plane()).rowwise().sum();
-        if (dx)
-            multiply(as_is(weight.data(), g.out_channels, g.patch()), as_is(patches, g.patch(), g.out_plane()),
-                     dx->data() + n * g.out_channels * g.out_plane(), false, gemm_threads);
+        if constexpr (std::is_same_v<T, float>) {
+            if (weight_kernel.tile)
+                cpu_gemm::gemm(weight_kernel, g.out_channels, g.patch(), g.out_plane(),
+                               cpu_gemm::pack_rows_of{input, g.out_plane()}, cpu_gemm::pack_patches_transposed_of{&g, dimage},
+                               dw_part, g.patch(), true, gemm_threads);
+            if (dinput && input_kernel.tile)
+                cpu_gemm::gemm(input_kernel, g.out_channels, g.out_plane(), g.patch(),
+                               cpu_gemm::pack_rows_of{weight.data(), g.patch()}, cpu_gemm::pack_patches_of{&g, dimage},
+                               dinput, g.out_plane(), false, gemm_threads);
+        }
+        if (!weight_kernel.tile)
+            multiply(as_is(input, g.out_channels, g.out_plane()), transposed(patches, g.patch(), g.out_plane()), dw_part,
+                     true, gemm_threads);
+        if (dinput && !input_kernel.tile)
+            multiply(as_is(weight.data(), g.out_channels, g.patch()), as_is(patches, g.patch(), g.out_plane()), dinput,
+                     false, gemm_threads);
     });
     for (int slot = 0; slot < slots; ++slot) {
         const T* dw_part = workspace.data() + slot * slot_size + col_size;

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -159,8 +160,28 @@ inline micro_kernel kernel_for(instruction_set s) {
     return {};
 }
 
+/// When set, every product runs on these kernels whatever its size (the tests compare each
+/// kernel with Eigen on layers too small for the size rule). Set it through ForcedKernels.
+inline std::optional<instruction_set>& forced_kernels() {
+    static std::optional<instruction_set> forced;
+    return forced;
+}
+
+/// Forces the kernels for its lifetime (single-threaded test code only).
+class ForcedKernels {
+public:
+    explicit ForcedKernels(instruction_set s) : before_(forced_kernels()) { forced_kernels() = s; }
+    ~ForcedKernels() { forced_kernels() = before_; }
+    ForcedKernels(const ForcedKernels&) = delete;
+    ForcedKernels& operator=(const ForcedKernels&) = delete;
+
+private:
+    std::optional<instruction_set> before_;
+};
+
 /// The kernel for an m x n x depth product on this CPU, or none (tile null: use Eigen).
 inline micro_kernel kernel_for_product(index_t m, index_t n, index_t depth) {
+    if (const auto& forced = forced_kernels()) return kernel_for(*forced);
     return worth_packing(m, n, depth) ? kernel_for(active_instruction_set()) : micro_kernel{};
 }
 
