@@ -1,5 +1,7 @@
-// Trains the bundled model's network, models::ResNetUNet (--model resnet-unet, the default), or
-// the earlier models::PhotoUNet (--model photo-unet) to colourise real photos: a
+// Trains the ResNet-18 U-Net to colourise real photos: models::ResNetUNet regressing ab (--model
+// resnet-unet, the default), the bundled model's models::ResNetUNetClassifier (--model
+// resnet-unet-classifier: the same trunk, a 313-bin head), or the earlier models::PhotoUNet
+// (--model photo-unet): a
 // deterministic sample of a folder (200 photos by default, --images 0 for all), split 90/10 by
 // file, decoded and augmented on worker threads while the model trains (or read from a file made
 // by `chroma pack`), with a validation pass, a sample grid and a loss curve after every epoch.
@@ -7,6 +9,12 @@
 // brown, where L1 keeps to the likelier colour. L1 still leans to the common desaturated
 // colours; --rebalance LAMBDA weights each pixel by its colour's class-rebalancing weight
 // (train/rebalanced_regression_task.hpp, prior estimated from the training images).
+//
+// The classifier learns a distribution over Zhang's 313 ab bins per pixel (soft targets,
+// cross-entropy; --rebalance LAMBDA rebalances it by the estimated prior) and is validated with
+// the annealed mean at --temperature T (0.38, Zhang's). --init-from FILE starts any of the
+// networks from another model's file wherever names and shapes agree: the classifier from a
+// trained resnet-unet, whose trunk it shares, so only its head starts from random weights.
 //
 // --pretrained FILE starts ResNetUNet's encoder from a torchvision resnet18 state_dict
 // (models/pretrained_resnet.hpp), held frozen until the epoch given by --release-encoder (1-based;
@@ -17,7 +25,8 @@
 // for fine-tuning a finished run (--resume --epochs 30 --anneal-from 23). Resumed runs follow the
 // same rates (not the checkpoint's).
 //
-//   train_photos FOLDER [--model resnet-unet|photo-unet] [--pretrained FILE] [--release-encoder EPOCH]
+//   train_photos FOLDER [--model resnet-unet|resnet-unet-classifier|photo-unet] [--pretrained FILE]
+//                [--release-encoder EPOCH] [--init-from MODEL.safetensors] [--temperature 0.38]
 //                [--images 200] [--epochs 30] [--batch 16] [--lr X] [--final-lr X] [--anneal-from EPOCH]
 //                [--crop 56] [--rebalance 0.5] [--out runs/photos] [--resume]
 //   train_photos --packed photos.pack [...]
@@ -40,21 +49,23 @@ namespace {
 
 struct Settings {
     std::string folder, packed, out = "runs/photos";
-    std::string model = "resnet-unet", pretrained;
+    std::string model = "resnet-unet", pretrained, init_from;
     int release_encoder = 0;  // the 1-based epoch from which a pretrained encoder trains; 0: never
     int images = 200, epochs = 30, batch = 16, threads = 2;
     int size = 0, crop = 0;  // 0: the model's own (resnet-unet 160 and 128 px, photo-unet 64 and 56)
     double learning_rate = 2e-3;
     double final_learning_rate = -1;  // < 0: a constant rate
     int anneal_from = 1;              // the 1-based epoch at which the cosine starts from --lr
-    double rebalance = 0.0;  // lambda of the class rebalancing; 0: plain L1
+    double rebalance = 0.0;  // lambda of the class rebalancing; 0: plain L1 (or cross-entropy)
+    double temperature = 0.38;  // the classifier's annealed mean in validation
     int prior_batches = 100;
     bool resume = false;
 };
 
 int usage(const char* program) {
     std::fprintf(stderr,
-                 "usage: %s FOLDER [--model resnet-unet|photo-unet] [--pretrained FILE] [--release-encoder EPOCH]\n"
+                 "usage: %s FOLDER [--model resnet-unet|resnet-unet-classifier|photo-unet] [--pretrained FILE]\n"
+                 "                 [--release-encoder EPOCH] [--init-from MODEL.safetensors] [--temperature T]\n"
                  "                 [--images N] [--epochs N] [--batch N] [--lr X] [--final-lr X] [--anneal-from EPOCH]\n"
                  "                 [--crop PX]"
                  "                 [--rebalance LAMBDA] [--out DIR] [--resume]\n"
@@ -65,8 +76,25 @@ int usage(const char* program) {
 
 /// ResNetUNet's encoder from --pretrained, frozen until --release-encoder; or all from random weights.
 template <class Net>
+constexpr bool has_resnet_encoder = std::is_same_v<Net, models::ResNetUNet> || std::is_same_v<Net, models::ResNetUNetClassifier>;
+
+/// --init-from: every tensor the file holds under the model's name and shape; the rest stays as initialised.
+template <class Net>
+void start_from_model_file(Model<Net>& model, const Settings& s) {
+    if (s.init_from.empty()) return;
+    const auto loaded = io::load_matching_safetensors(io::SafetensorsFile::load(s.init_from), model);
+    if (loaded.loaded.empty())
+        throw io::file_error(s.init_from + ": no tensor of the file has a name and shape of " + s.model + "'s");
+    std::string fresh;
+    for (const auto* names : {&loaded.not_in_file, &loaded.other_shape})
+        for (const auto& name : *names) fresh += (fresh.empty() ? "" : ", ") + name;
+    std::printf("started from %s: %zu tensors read; from random weights: %s\n", s.init_from.c_str(),
+                loaded.loaded.size(), fresh.empty() ? "none" : fresh.c_str());
+}
+
+template <class Net>
 void prepare_encoder(Model<Net>& model, train::TrainerOptions& options, const Settings& s) {
-    if constexpr (std::is_same_v<Net, models::ResNetUNet>) {
+    if constexpr (has_resnet_encoder<Net>) {
         if (s.pretrained.empty()) {
             set_frozen_parameters(model, false, "");
             std::printf("encoder: random weights, trained with the rest (give --pretrained FILE to start from ImageNet's)\n");
@@ -88,6 +116,7 @@ int run_training(Task& task, TrainSource& training, ValidationSource& validation
     Model<Net> model(1);
     train::TrainerOptions options{.epochs = s.epochs, .output = s.out, .sample_rows = 6, .architecture = s.model};
     prepare_encoder(model, options, s);
+    start_from_model_file(model, s);
     std::printf("%s, %lld parameters to train, %d CPU threads; Adam lr %g, batch %d, %d x %d crops of %d px\n%s\n",
                 s.model.c_str(), static_cast<long long>(model.parameter_count()), cpu::threads(), s.learning_rate,
                 s.batch, s.crop, s.crop, s.size, task.describe().c_str());
@@ -113,6 +142,19 @@ int run_training(Task& task, TrainSource& training, ValidationSource& validation
 
 template <class TrainSource, class ValidationSource>
 int train_with_chosen_task(TrainSource& training, ValidationSource& validation, const Settings& s) {
+    if (s.model == "resnet-unet-classifier") {
+        train::ClassificationOptions options{.architecture = s.model};
+        options.rebalance = s.rebalance > 0.0;
+        options.lambda = s.rebalance;
+        options.decoding = color::Decoding::annealed_mean(s.temperature);
+        if (options.rebalance) {
+            std::printf("estimating the colour prior from %d training batches...\n", s.prior_batches);
+            options.prior = train::estimate_prior(training, s.prior_batches);
+            options.prior_name = "prior estimated from the training images";
+        }
+        train::ClassificationTask task(std::move(options));
+        return run_training<models::ResNetUNetClassifier>(task, training, validation, s);
+    }
     if (s.rebalance <= 0.0) {
         train::RegressionTask<loss::L1Loss> task;
         return run_training(task, training, validation, s);
@@ -132,6 +174,8 @@ int main(int argc, char** argv) {
         if (arg == "--images") s.images = std::atoi(value());
         else if (arg == "--model") s.model = value();
         else if (arg == "--pretrained") s.pretrained = value();
+        else if (arg == "--init-from") s.init_from = value();
+        else if (arg == "--temperature") s.temperature = std::atof(value());
         else if (arg == "--release-encoder") s.release_encoder = std::atoi(value());
         else if (arg == "--epochs") s.epochs = std::atoi(value());
         else if (arg == "--batch") s.batch = std::atoi(value());
@@ -148,15 +192,19 @@ int main(int argc, char** argv) {
         else s.folder = arg;
     }
     if (s.folder.empty() == s.packed.empty()) return usage(argv[0]);
-    if (s.model != "resnet-unet" && s.model != "photo-unet") {
-        std::fprintf(stderr, "--model must be resnet-unet or photo-unet, not '%s'\n", s.model.c_str());
+    if (s.model != "resnet-unet" && s.model != "resnet-unet-classifier" && s.model != "photo-unet") {
+        std::fprintf(stderr, "--model must be resnet-unet, resnet-unet-classifier or photo-unet, not '%s'\n", s.model.c_str());
         return 2;
     }
-    const bool resnet = s.model == "resnet-unet";
+    if (!(s.temperature > 0.0 && s.temperature <= 1.0)) {
+        std::fprintf(stderr, "--temperature must be in (0, 1], got %g\n", s.temperature);
+        return 2;
+    }
+    const bool resnet = s.model != "photo-unet";
     if (s.size == 0) s.size = resnet ? 160 : 64;
     if (s.crop == 0) s.crop = resnet ? 128 : 56;
     const int multiple = resnet ? 16 : 8;
-    if (s.crop % multiple != 0 || (!s.pretrained.empty() && s.model != "resnet-unet") || s.release_encoder < 0) {
+    if (s.crop % multiple != 0 || (!s.pretrained.empty() && !resnet) || s.release_encoder < 0) {
         std::fprintf(stderr, "%s needs --crop a multiple of %d; --pretrained is for resnet-unet; --release-encoder is "
                              "an epoch (1-based)\n", s.model.c_str(), multiple);
         return 2;

@@ -96,6 +96,47 @@ TEST_CASE("ResNetUNet: the folded encoder at its prefixes, frozen; ab at the inp
     CHECK_THROWS_AS(model.output_shape(Shape{.n = 1, .c = 1, .h = 72, .w = 72}), shape_error);  // not a multiple of 16
 }
 
+TEST_CASE("ResNetUNetClassifier starts from a ResNetUNet file: the trunk read, the new head left as it was") {
+    chroma::testing::TemporaryFolder folder("warm_start");
+    Model<ResNetUNet> regression(3);
+    set_frozen_parameters(regression, false, "");
+    io::save_safetensors(folder / "regression.safetensors", regression);
+
+    Model<ResNetUNetClassifier> classifier(5);
+    const Tensor<float> head_before = classifier.parameter("1.weight").value;
+    const auto loaded = io::load_matching_safetensors(io::SafetensorsFile::load(folder / "regression.safetensors"), classifier);
+
+    // Everything but the regression's 1x1 ab conv ("1.", 2 outputs) is the shared trunk under "0.".
+    index_t trunk_tensors = 0;
+    regression.visit_parameters([&](std::string_view name, auto&) { trunk_tensors += name.starts_with("0.") ? 1 : 0; });
+    CHECK(static_cast<index_t>(loaded.loaded.size()) == trunk_tensors);
+    for (const auto& name : loaded.loaded) REQUIRE(name.starts_with("0."));
+    CHECK(loaded.other_shape == std::vector<std::string>{"1.weight", "1.bias"});
+    CHECK(loaded.not_in_file == std::vector<std::string>{"3.weight", "3.bias"});
+    const auto& head = classifier.parameter("1.weight").value;
+    for (index_t i = 0; i < head.size(); ++i) REQUIRE(head.data()[i] == head_before.data()[i]);
+
+    // Every trunk value is the regression's.
+    index_t compared = 0;
+    classifier.visit_parameters([&](std::string_view name, auto& p) {
+        if (!name.starts_with("0.")) return;
+        const auto& r = regression.parameter(std::string(name)).value;
+        for (index_t i = 0; i < r.size(); ++i) REQUIRE(p.value.data()[i] == r.data()[i]);
+        ++compared;
+    });
+    CHECK(compared == trunk_tensors);
+    CHECK(classifier.output_shape(Shape{.n = 2, .c = 1, .h = 128, .w = 96}) ==
+          Shape{.n = 2, .c = color::zhang_bin_count, .h = 64, .w = 48});
+
+    // A file with nothing of the model's gives nothing.
+    io::SafetensorsWriter other;
+    other.add("x", Tensor<float>(Shape{.n = 1, .c = 1, .h = 1, .w = 1}));
+    other.save(folder / "other.safetensors");
+    const auto none = io::load_matching_safetensors(io::SafetensorsFile::load(folder / "other.safetensors"), classifier);
+    CHECK(none.loaded.empty());
+    CHECK(none.not_in_file.size() == static_cast<std::size_t>(trunk_tensors) + 4);
+}
+
 TEST_CASE("torchvision resnet18 import: a missing or misshapen tensor names the file and the tensor") {
     chroma::testing::TemporaryFolder folder("pretrained");
     const auto original = io::SafetensorsFile::load(without_counters);

@@ -19,7 +19,9 @@
 //   resnet-ae        seed 002's ResNet-18 autoencoder      native 224 px
 //   gan-generator    seed 004's generator                  native 256 px
 //   photo-unet       the previous bundled model's network (models/photo_unet.hpp)
-//   resnet-unet      the bundled model's network (models/resnet_unet.hpp, examples/train_photos)
+//   resnet-unet      the ResNet-18 U-Net regressing ab (models/resnet_unet.hpp, examples/train_photos)
+//   resnet-unet-classifier  the same trunk with a 313-bin head: the bundled model's network,
+//                    native 160 px, annealed mean T 0.38 unless its file records another decoding
 //
 // This header instantiates every seed model: include it where a model is chosen at run time
 // (the chroma program), not in code that uses one model type.
@@ -49,7 +51,7 @@ namespace chroma::inference {
 inline const std::vector<std::string>& architectures() {
     static const std::vector<std::string> names{"light64",     "eccv16",       "eccv16-official", "colornet-ae",
                                                 "colornet-unet", "resnet-ae", "gan-generator", "photo-unet",
-                                                "resnet-unet"};
+                                                "resnet-unet", "resnet-unet-classifier"};
     return names;
 }
 
@@ -90,6 +92,11 @@ inline std::unique_ptr<Colorizer> make_colorizer(const std::string& architecture
     if (architecture == "photo-unet")
         return std::make_unique<RegressionColorizer<PhotoUNet>>(regression(64), color::lightness_centered,
                                                                color::ab_over_110);
+    if (architecture == "resnet-unet-classifier") {
+        auto [traits, options] = classifier(160, color::Decoding::annealed_mean(0.38));
+        traits.size_multiple = 16;
+        return std::make_unique<ClassifierColorizer<ResNetUNetClassifier>>(traits, options);
+    }
     if (architecture == "resnet-unet") {
         auto traits = regression(160);
         traits.size_multiple = 16;

@@ -278,4 +278,33 @@ void load_safetensors(const std::filesystem::path& path, Net& net, bool strict =
     load_safetensors(SafetensorsFile::load(path), net, strict);
 }
 
+/// What load_matching_safetensors took and left.
+struct PartialLoad {
+    std::vector<std::string> loaded;       // the model's tensors read from the file
+    std::vector<std::string> not_in_file;  // the model's tensors the file lacks: left as they were
+    std::vector<std::string> other_shape;  // in both, but of another shape: left as they were
+};
+
+/// Starts `net` from another model's file: every tensor of the model that the file holds under
+/// the same name and with the same shape is read; the rest (a new head, say) is left as it was
+/// and named in the result. Tensors of the file that the model lacks are ignored.
+template <class Net>
+PartialLoad load_matching_safetensors(const SafetensorsFile& file, Net& net) {
+    PartialLoad result;
+    net.visit_parameters([&](std::string_view name, auto& p) {
+        const std::string key(name);
+        if (!file.contains(key)) {
+            result.not_in_file.push_back(key);
+            return;
+        }
+        if (file.tensor_info(key).dims != dims_of(p.value.shape(), p.rank)) {
+            result.other_shape.push_back(key);
+            return;
+        }
+        file.get(key, p.value, p.rank);
+        result.loaded.push_back(key);
+    });
+    return result;
+}
+
 }  // namespace chroma::io

@@ -27,6 +27,7 @@
 #include "../nn/sequential.hpp"
 #include "../nn/skip.hpp"
 #include "../nn/upsample.hpp"
+#include "../color/zhang_bins.hpp"
 #include "photo_unet.hpp"
 
 namespace chroma::models {
@@ -70,5 +71,16 @@ using ResNetUNet = Sequential<resnet_unet::Half, Conv2d<32, 2, 1>, Tanh, Upsampl
 
 static_assert(ResNetUNet::in_channels == 1 && ResNetUNet::out_channels == 2,
               "ResNetUNet maps L (1 channel) to ab (2 channels)");
+
+/// The same trunk with Zhang's 313-bin head in place of the ab regression: logits at H/2 through
+/// a 1x1 hidden layer of 128 (32 features alone would give the logits a rank of 33). A regression
+/// model's file starts it: the trunk's names ("0.") are the same (io::load_matching_safetensors).
+/// Trained with cross-entropy on soft-encoded targets, decoded by annealed mean: where the
+/// photo says which colour, the distribution is narrow and the decoded colour saturated; where it
+/// does not, the mean of a wide distribution stays muted, as a regression's would everywhere.
+using ResNetUNetClassifier = Sequential<resnet_unet::Half, Conv2d<32, 128, 1>, ReLU, Conv2d<128, color::zhang_bin_count, 1>>;
+
+static_assert(ResNetUNetClassifier::in_channels == 1 && ResNetUNetClassifier::out_channels == color::zhang_bin_count,
+              "ResNetUNetClassifier maps L (1 channel) to one logit per ab bin (313 channels)");
 
 }  // namespace chroma::models
