@@ -26,7 +26,7 @@ void replay(const std::string& name, Optimiser optimiser) {
     for (int step = 0; step < 5; ++step) {
         for (const char* p : {"weight", "bias"}) {
             const auto& grad = f["grad" + std::to_string(step) + "." + p];
-            std::copy(grad.values.begin(), grad.values.end(), model.parameter(p).grad.data());
+            std::copy(grad.values.begin(), grad.values.end(), model.parameter(p).gradient().data());
         }
         optimiser.step(model);
         for (const char* p : {"weight", "bias"}) {
@@ -56,8 +56,8 @@ TEST_CASE("Adam and AdamW match torch.optim") {
 
 TEST_CASE("gradient-norm clipping scales the global norm down to the limit") {
     Probe model;
-    model.parameter("weight").grad.fill(3.0);  // 6 values
-    model.parameter("bias").grad.fill(4.0);    // 2 values
+    model.parameter("weight").gradient().fill(3.0);  // 6 values
+    model.parameter("bias").gradient().fill(4.0);   // 2 values
     const double norm = std::sqrt(6 * 9.0 + 2 * 16.0);
     CHECK(optim::clip_grad_norm(model, 1.0) == Approx(norm));
     double squares = 0;
@@ -70,6 +70,30 @@ TEST_CASE("gradient-norm clipping scales the global norm down to the limit") {
     CHECK(model.parameter("bias").grad[0] == Approx(4.0 / (norm + 1e-6)));
 }
 
+TEST_CASE("gradients are allocated by the first backward, and optimisers skip a parameter without one") {
+    Model<Conv2d<2, 3, 3, 1, 1>, cpu, double> model(4);
+    for (const char* p : {"weight", "bias"}) CHECK_FALSE(model.parameter(p).has_gradient());
+    model.zero_grad();  // nothing to zero yet, nothing allocated
+    CHECK(model.parameter("weight").grad.empty());
+    const Tensor<double> before = model.parameter("weight").value.clone();
+    optim::Adam<double> adam({.learning_rate = 0.1});
+    adam.step(model);  // as PyTorch's step with every .grad None: nothing moves
+    for (index_t i = 0; i < before.size(); ++i) REQUIRE(model.parameter("weight").value[i] == before[i]);
+
+    Tensor<double> x(Shape{.n = 1, .c = 2, .h = 4, .w = 4});
+    x.fill(1.0);
+    Tensor<double> dy(model.forward(x).shape());
+    dy.fill(1.0);
+    model.backward(dy);
+    REQUIRE(model.parameter("weight").has_gradient());
+    CHECK(model.parameter("weight").grad.shape() == model.parameter("weight").value.shape());
+    CHECK(model.parameter("bias").grad[0] == Approx(16.0));  // dL/db = sum of dy over the 4 x 4 plane
+    adam.step(model);
+    CHECK(model.parameter("weight").value[0] != before[0]);
+    model.zero_grad();
+    CHECK(model.parameter("bias").grad[0] == 0.0);
+}
+
 TEST_CASE("bad optimiser options and mismatched state are clear errors") {
     CHECK_THROWS_WITH(optim::Sgd<double>({.learning_rate = 0.1, .nesterov = true}), Catch::Contains("Nesterov"));
     CHECK_THROWS_WITH(optim::Adam<double>({.beta1 = 1.0}), Catch::Contains("betas"));
@@ -77,7 +101,9 @@ TEST_CASE("bad optimiser options and mismatched state are clear errors") {
     CHECK_THROWS_AS(optim::clip_grad_norm(probe, 0.0), usage_error);
     optim::Adam<double> adam;
     Probe first;
+    for (const char* p : {"weight", "bias"}) first.parameter(p).gradient();
     adam.step(first);
     Model<Conv2d<3, 4, 1>, cpu, double> other;
+    for (const char* p : {"weight", "bias"}) other.parameter(p).gradient();
     CHECK_THROWS_WITH(adam.step(other), Catch::Contains("an optimiser serves one model"));
 }

@@ -17,7 +17,7 @@ enum class parameter_role {
 template <class T, Backend B = cpu>
 struct Parameter {
     Tensor<T, B> value;
-    Tensor<T, B> grad;  // same shape as value; empty for statistics
+    Tensor<T, B> grad;  // empty until a backward reaches it (gradient()), then value's shape; statistics never have one
     parameter_role role = parameter_role::weight;
     index_t fan_in = 0;   // inputs feeding one output (PyTorch's definition for this layer)
     index_t fan_out = 0;  // outputs fed by one input
@@ -27,12 +27,20 @@ struct Parameter {
     /// Whether optimisers update it: a weight, bias, scale or shift that is not frozen.
     bool trainable() const noexcept { return role != parameter_role::statistic && !frozen; }
 
-    /// Allocates value and gradient with PyTorch's shape convention (weights are
-    /// [out, in, kh, kw] stored in the four NCHW slots).
+    /// Whether a backward has reached it since it was made, so that grad holds its gradient.
+    bool has_gradient() const noexcept { return !grad.empty() && grad.shape() == value.shape(); }
+    /// The gradient that backward adds into, allocated zeroed on first use, as PyTorch's .grad
+    /// is: a model that only infers, or a frozen block, never holds gradient memory.
+    Tensor<T, B>& gradient() {
+        if (!has_gradient()) grad = Tensor<T, B>(value.shape());
+        return grad;
+    }
+
+    /// Allocates the value with PyTorch's shape convention (weights are [out, in, kh, kw] stored
+    /// in the four NCHW slots); the gradient comes with the first backward.
     static Parameter make(Shape shape, parameter_role role, index_t fan_in = 0, index_t fan_out = 0, int rank = 4) {
         Parameter p;
         p.value = Tensor<T, B>(shape);
-        if (role != parameter_role::statistic) p.grad = Tensor<T, B>(shape);
         p.role = role;
         p.fan_in = fan_in;
         p.fan_out = fan_out;

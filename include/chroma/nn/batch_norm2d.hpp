@@ -79,7 +79,7 @@ struct BatchNorm2d {
             detail::require_backward_ready(describe(), output_, dy);
             input_grad_.resize(input_.shape());
             kernels::batch_norm_backward(input_, dy, weight_.value, saved_mean_, saved_invstd_, batch_statistics_,
-                                         input_grad_, weight_.grad, bias_.grad);
+                                         input_grad_, weight_.gradient(), bias_.gradient());
             return input_grad_;
         }
 

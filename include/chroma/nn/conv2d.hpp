@@ -66,8 +66,8 @@ struct Conv2d {
         const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
             detail::require_backward_ready(describe(), output_, dy);
             input_grad_.resize(input_.shape());
-            kernels::conv2d_backward(geometry_, input_, weight_.value, dy, &input_grad_, weight_.grad,
-                                     Bias ? &bias_.grad : nullptr, workspace_);
+            kernels::conv2d_backward(geometry_, input_, weight_.value, dy, &input_grad_, weight_.gradient(),
+                                     Bias ? &bias_.gradient() : nullptr, workspace_);
             return input_grad_;
         }
 

@@ -33,7 +33,7 @@ public:
     /// Sets every gradient to zero (backward adds into them).
     void zero_grad() {
         this->visit_parameters([](std::string_view, Parameter<T, B>& p) {
-            if (p.trainable()) kernels::fill(p.grad, T(0));
+            if (p.trainable() && p.has_gradient()) kernels::fill(p.grad, T(0));
         });
     }
 

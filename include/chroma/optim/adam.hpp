@@ -63,7 +63,7 @@ public:
     /// can be loaded into it.
     template <class Net>
     void attach(Net& net) {
-        state_.for_each(net, 2, [](auto&, auto&) {});
+        state_.for_each(net, 2, [](auto&, auto&) {}, false);
     }
     const AdamOptions& options() const { return options_; }
 

@@ -15,14 +15,14 @@ double clip_grad_norm(Net& net, double max_norm) {
     if (!(max_norm > 0)) throw usage_error("clip_grad_norm: max_norm must be positive");
     double squares = 0.0;
     net.visit_parameters([&](std::string_view, auto& p) {
-        if (p.trainable()) squares += kernels::sum_of_squares(p.grad);
+        if (p.trainable() && p.has_gradient()) squares += kernels::sum_of_squares(p.grad);
     });
     const double norm = std::sqrt(squares);
     if (norm > max_norm) {
         const double factor = max_norm / (norm + 1e-6);
         net.visit_parameters([&](std::string_view, auto& p) {
             using T = typename std::remove_reference_t<decltype(p.value)>::value_type;
-            if (p.trainable()) kernels::scale(p.grad, static_cast<T>(factor));
+            if (p.trainable() && p.has_gradient()) kernels::scale(p.grad, static_cast<T>(factor));
         });
     }
     return norm;

@@ -13,15 +13,17 @@ namespace chroma::optim {
 template <class T, Backend B>
 class parameter_state {
 public:
-    /// Calls body(parameter, state tensors...) for each trainable parameter of `net`, creating
+    /// Calls body(parameter, state tensors...) for each trainable parameter of `net` (with
+    /// `with_gradient_only`, each that has a gradient, as PyTorch's optimisers skip a parameter
+    /// whose .grad is None), creating
     /// `buffers` zeroed state tensors per parameter on first use. State is matched by name, so a
     /// parameter that starts training later (a released Frozen block) gets fresh state and a
     /// frozen one keeps its own until it trains again.
     template <class Net, class F>
-    void for_each(Net& net, int buffers, F&& body) {
+    void for_each(Net& net, int buffers, F&& body, bool with_gradient_only = true) {
         std::size_t position = 0;  // where the next entry is expected: visits come in the same order
         net.visit_parameters([&](std::string_view name, Parameter<T, B>& p) {
-            if (!p.trainable()) return;
+            if (!p.trainable() || (with_gradient_only && !p.has_gradient())) return;
             entry* e = position < entries_.size() && entries_[position].name == name ? &entries_[position] : nullptr;
             if (!e) {
                 const auto it = std::find_if(entries_.begin(), entries_.end(), [&](const entry& x) { return x.name == name; });

@@ -49,7 +49,7 @@ public:
     /// can be loaded into it.
     template <class Net>
     void attach(Net& net) {
-        state_.for_each(net, options_.momentum != 0.0 ? 1 : 0, [](auto&, auto&) {});
+        state_.for_each(net, options_.momentum != 0.0 ? 1 : 0, [](auto&, auto&) {}, false);
     }
     const SgdOptions& options() const { return options_; }
 

@@ -91,7 +91,7 @@ GradcheckResult check_gradients(L& layer, Tensor<double> x, Rng& rng, const Grad
     const Tensor<double> r = random_tensor(y0.shape(), rng);
 
     layer.visit_parameters([](std::string_view, Parameter<double>& p) {
-        if (p.trainable()) p.grad.fill(0.0);
+        if (p.trainable()) p.gradient().fill(0.0);
     });
     const Tensor<double> dx = layer.backward(r).clone();
     std::vector<Tensor<double>> param_grads;
