@@ -148,3 +148,41 @@ TEST_CASE("Decoding names what it rejects") {
     CHECK(Decoding::mode().describe() == "mode");
     CHECK(Decoding::top_k_mean(2).describe() == "top-2 mean");
 }
+
+TEST_CASE("Rebalanced decoding weighs each bin by its rebalancing weight under Zhang's prior first") {
+    const AbBins bins = AbBins::zhang();
+    const std::vector<double> prior = zhang_prior_vector();
+    // The commonest bin and the rarest one with a positive prior.
+    std::size_t common = 0, rare = 0;
+    for (std::size_t q = 0; q < prior.size(); ++q) {
+        if (prior[q] > prior[common]) common = q;
+        if (prior[q] > 0 && (prior[rare] <= 0 || prior[q] < prior[rare])) rare = q;
+    }
+    Tensor<double> p(Shape{.n = 1, .c = zhang_bin_count, .h = 1, .w = 1});
+    p[static_cast<index_t>(common)] = 0.7;
+    p[static_cast<index_t>(rare)] = 0.3;
+    const float* centres = bins.interleaved();
+    const auto centre = [&](std::size_t q, int i) { return static_cast<double>(centres[2 * q + static_cast<std::size_t>(i)]); };
+
+    // Without rebalancing the mode is the common bin; lambda 1 changes nothing.
+    check_ab(decode(p, bins, Decoding::mode()), centre(common, 0), centre(common, 1));
+    check_ab(decode(p, bins, Decoding::mode().rebalanced(1.0)), centre(common, 0), centre(common, 1));
+    // At lambda 0.5 the mean is sum_q p_q w_q c_q / sum_q p_q w_q, with w from rebalancing_weights.
+    const std::vector<double> w = rebalancing_weights(prior, 0.5);
+    const double wc = 0.7 * w[common], wr = 0.3 * w[rare];
+    REQUIRE(wr > wc);  // the rare colour outweighs the common one once the prior is divided out
+    check_ab(decode(p, bins, Decoding::mean().rebalanced(0.5)), (wc * centre(common, 0) + wr * centre(rare, 0)) / (wc + wr),
+             (wc * centre(common, 1) + wr * centre(rare, 1)) / (wc + wr), 1e-9);
+    check_ab(decode(p, bins, Decoding::mode().rebalanced(0.5)), centre(rare, 0), centre(rare, 1));
+    // Annealed at T = 0.5: weights (p w)^2.
+    const double ac = wc * wc, ar = wr * wr;
+    check_ab(decode(p, bins, Decoding::annealed_mean(0.5).rebalanced(0.5)),
+             (ac * centre(common, 0) + ar * centre(rare, 0)) / (ac + ar), (ac * centre(common, 1) + ar * centre(rare, 1)) / (ac + ar),
+             1e-9);
+
+    CHECK(Decoding::annealed_mean(0.38).rebalanced(0.5).describe() ==
+          "annealed mean (T = 0.38) of the distribution rebalanced at lambda 0.5");
+    CHECK_THROWS_WITH(decode(p, bins, Decoding::mean().rebalanced(0.0)), Catch::Contains("(0, 1]"));
+    CHECK_THROWS_WITH(decode(one_pixel({0.5, 0.3, 0.2}), three_bins, Decoding::mean().rebalanced(0.5)),
+                      Catch::Contains("313"));
+}

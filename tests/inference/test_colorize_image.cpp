@@ -191,8 +191,15 @@ TEST_CASE("decodings read from text and back", "[inference]") {
     CHECK(inference::parse_decoding("topk:2").k == 2);
     CHECK(inference::parse_decoding("mode").method == color::Decoding::Method::mode);
     CHECK(inference::parse_decoding("mean").temperature == 1.0);
-    for (const char* text : {"annealed:0.38", "topk:5", "mode"})
+    const auto rebalanced = inference::parse_decoding("annealed:0.2,rebalance:0.5");
+    CHECK(rebalanced.temperature == 0.2);
+    CHECK(rebalanced.rebalance == 0.5);
+    CHECK(inference::parse_decoding("mode").rebalance == 1.0);
+    for (const char* text : {"annealed:0.38", "topk:5", "mode", "annealed:0.38,rebalance:0.75", "mode,rebalance:0.5"})
         CHECK(inference::decoding_text(inference::parse_decoding(text)) == text);
-    for (const char* bad : {"annealed:", "annealed:-1", "annealed:x", "topk:0", "topk:99", "median", ""})
+    for (const char* bad : {"annealed:", "annealed:-1", "annealed:x", "topk:0", "topk:99", "median", "",
+                            "annealed:0.38,", "annealed:0.38,rebalance:", "annealed:0.38,rebalance:0",
+                            "annealed:0.38,rebalance:1.5", "annealed:0.38,lambda:0.5", "x,rebalance:0.5",
+                            "mode,rebalance:0.5,rebalance:0.5"})
         CHECK_THROWS_WITH(inference::parse_decoding(bad), Catch::Contains("annealed:T"));
 }

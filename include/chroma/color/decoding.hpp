@@ -8,6 +8,13 @@
 //   top-k mean (k)     seed 003: the probability-weighted mean of the centres of the k most likely
 //                      bins, their probabilities renormalised to sum to 1; k = 2 by default.
 //
+// Any of them may first rebalance the distribution (Decoding::rebalanced(lambda)): each bin's
+// probability times its class-rebalancing weight under Zhang et al.'s ImageNet prior, the weights
+// their training loss uses (color/prior.hpp; lambda 0.5 there). A classifier trained without
+// rebalancing predicts p(colour | photo), which leans to the common, muted colours wherever the
+// photo leaves the colour open; dividing by the (mixed) prior removes that lean at decoding
+// time, so the amount of colour is chosen after training, on training photos, not fixed by it.
+//
 // The probabilities need not be normalised (every method renormalises). A value that is zero,
 // negative, NaN or infinite counts as probability 0, and a pixel with no positive probability
 // decodes to ab = (0, 0), neutral grey. Ties go to the lower bin index.
@@ -21,6 +28,7 @@
 #include "../core/host_device.hpp"
 #include "../core/tensor.hpp"
 #include "ab_bins.hpp"
+#include "prior.hpp"
 
 namespace chroma::color {
 
@@ -33,6 +41,7 @@ struct Decoding {
     Method method = Method::annealed_mean;
     double temperature = 0.38;  // annealed mean only
     int k = 2;                  // top-k mean only
+    double rebalance = 1.0;     // lambda of the rebalancing weights applied first; 1: none
 
     static constexpr Decoding annealed_mean(double temperature = 0.38) {
         return {.method = Method::annealed_mean, .temperature = temperature};
@@ -41,21 +50,37 @@ struct Decoding {
     static constexpr Decoding mean() { return annealed_mean(1.0); }
     static constexpr Decoding mode() { return {.method = Method::mode}; }
     static constexpr Decoding top_k_mean(int k = 2) { return {.method = Method::top_k_mean, .k = k}; }
+    /// The same decoding of the distribution rebalanced by Zhang's prior at `lambda` (in (0, 1];
+    /// smaller is more colour, 1 leaves it as it is).
+    constexpr Decoding rebalanced(double lambda) const {
+        Decoding d = *this;
+        d.rebalance = lambda;
+        return d;
+    }
+    bool rebalancing() const { return rebalance != 1.0; }
 
-    /// "annealed mean (T = 0.38)", "mode", "top-2 mean".
+    /// "annealed mean (T = 0.38)", "mode", "top-2 mean", "annealed mean (T = 0.38) of the
+    /// distribution rebalanced at lambda 0.5".
     std::string describe() const {
+        const auto text = [](double value) {
+            std::string t = std::to_string(value);
+            t.erase(t.find_last_not_of('0') + 1);
+            if (t.back() == '.') t.pop_back();
+            return t;
+        };
+        std::string how;
         switch (method) {
             case Method::mode:
-                return "mode";
+                how = "mode";
+                break;
             case Method::top_k_mean:
-                return "top-" + std::to_string(k) + " mean";
-            default: {
-                std::string t = std::to_string(temperature);
-                t.erase(t.find_last_not_of('0') + 1);
-                if (t.back() == '.') t.pop_back();
-                return "annealed mean (T = " + t + ")";
-            }
+                how = "top-" + std::to_string(k) + " mean";
+                break;
+            default:
+                how = "annealed mean (T = " + text(temperature) + ")";
         }
+        if (rebalancing()) how += " of the distribution rebalanced at lambda " + text(rebalance);
+        return how;
     }
 };
 
@@ -166,7 +191,29 @@ void decode(const Tensor<T, B>& probabilities, const AbBins& bins, const Decodin
         throw usage_error("a top-k mean needs k between 1 and " +
                           std::to_string(std::min<index_t>(max_top_k, bins.size())) + ", got " + std::to_string(how.k));
     ab.resize(Shape{.n = s.n, .c = 2, .h = s.h, .w = s.w});
-    kernels::decode_ab(probabilities, bins.interleaved(), how, ab);
+    if (!how.rebalancing()) {
+        kernels::decode_ab(probabilities, bins.interleaved(), how, ab);
+        return;
+    }
+    if (!(how.rebalance > 0.0 && how.rebalance <= 1.0))
+        throw usage_error("rebalancing at decoding needs lambda in (0, 1], got " + std::to_string(how.rebalance));
+    if (s.c != zhang_bin_count)
+        throw usage_error("rebalancing at decoding uses Zhang's prior over his " + std::to_string(zhang_bin_count) +
+                          " bins; these probabilities have " + std::to_string(s.c));
+    if constexpr (!B::host_accessible) {
+        throw usage_error("rebalancing at decoding runs on the CPU backend");
+    } else {
+        const std::vector<double> weights = rebalancing_weights(zhang_prior_vector(), how.rebalance);
+        Tensor<T, B> weighted(s);
+        for (index_t n = 0; n < s.n; ++n)
+            for (index_t q = 0; q < s.c; ++q) {
+                const T w = static_cast<T>(weights[static_cast<std::size_t>(q)]);
+                const T* from = probabilities.data() + (n * s.c + q) * s.plane();
+                T* to = weighted.data() + (n * s.c + q) * s.plane();
+                for (index_t i = 0; i < s.plane(); ++i) to[i] = from[i] * w;
+            }
+        kernels::decode_ab(weighted, bins.interleaved(), how, ab);
+    }
 }
 
 template <class T, Backend B>
