@@ -5,6 +5,8 @@
 //                   sum of squared errors, backward, Adam
 //   light64_train   the light 64x64 classifier's training step, batch 32: forward, cross-entropy
 //                   against fixed soft targets over the 313 bins, backward, Adam
+//   photo_unet_train  PhotoUNet's training step (models/photo_unet.hpp, the network the photo
+//                   models were first trained with) at 64x64, batch 16: forward, L1, backward, Adam
 //   eccv16_b1       ECCV16 colourisation (evaluation mode) of one 256x256 L image: latency
 //   eccv16_b8       the same for a batch of 8: throughput
 //   gemm            Eigen's fp32 GEMM, 2048^3
@@ -17,6 +19,7 @@
 // resident memory (VmHWM, at start and at the end). One untimed iteration comes first, so buffers are sized before timing.
 #include <Eigen/Core>
 #include <chroma/chroma.hpp>
+#include <chroma/models/photo_unet.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -209,13 +212,18 @@ Workload make_workload(const std::string& name, int threads) {
             input, soft_target({.n = 32, .c = chroma::color::zhang_bin_count, .h = 64, .w = 64}, 3),
             chroma::loss::RebalancedCrossEntropy{});
     }
+    if (name == "photo_unet_train") {
+        const Shape input{.n = 16, .c = 1, .h = 64, .w = 64};
+        return training_step<models::PhotoUNet>(input, uniform_tensor({.n = 16, .c = 2, .h = 64, .w = 64}, 3, -0.5, 0.5),
+                                                chroma::loss::L1Loss{});
+    }
     if (name == "eccv16_b1") return inference<models::Eccv16Colorizer>({.n = 1, .c = 1, .h = 256, .w = 256});
     if (name == "eccv16_b8") return inference<models::Eccv16Colorizer>({.n = 8, .c = 1, .h = 256, .w = 256});
     if (name == "gemm") return eigen_gemm(2048);
     if (name == "chroma_gemm") return chroma_gemm(2048, threads);
     if (name == "fma_peak") return fma_peak(threads);
     throw chroma::usage_error("unknown workload '" + name +
-                              "' (unet_train, light64_train, eccv16_b1, eccv16_b8, gemm, chroma_gemm, fma_peak)");
+                              "' (unet_train, light64_train, photo_unet_train, eccv16_b1, eccv16_b8, gemm, chroma_gemm, fma_peak)");
 }
 
 }  // namespace

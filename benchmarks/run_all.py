@@ -40,6 +40,7 @@ MODEL_WORKLOADS = [
     # name, label, min iterations, min seconds
     ("unet_train", "ColorNet U-Net training step, 64x64, batch 16", 3, 2.0),
     ("light64_train", "light 64x64 classifier training step, batch 32", 3, 2.0),
+    ("photo_unet_train", "PhotoUNet training step, 64x64, batch 16", 3, 2.0),
     ("eccv16_b1", "ECCV16 inference, 256x256, batch 1 (latency)", 5, 2.0),
     ("eccv16_b8", "ECCV16 inference, 256x256, batch 8 (throughput)", 2, 1.0),
 ]

@@ -55,6 +55,40 @@ def training_step(model, x, target, loss_fn):
     return step
 
 
+class PhotoUNet(torch.nn.Module):
+    """Chroma's models::PhotoUNet (include/chroma/models/photo_unet.hpp), layer for layer."""
+
+    @staticmethod
+    def down(cin, cout, dilation=1):
+        nn = torch.nn
+        return nn.Sequential(nn.Conv2d(cin, cout, 3, 2, 1), nn.BatchNorm2d(cout), nn.ReLU(),
+                             nn.Conv2d(cout, cout, 3, 1, dilation, dilation), nn.ReLU())
+
+    class Level(torch.nn.Module):
+        """relu(BN(convT(inner(x))) + conv1x1(x)): the U-Net merge at one scale."""
+
+        def __init__(self, channels, inner, inner_channels):
+            super().__init__()
+            nn = torch.nn
+            self.path = nn.Sequential(inner, nn.ConvTranspose2d(inner_channels, channels, 4, 2, 1), nn.BatchNorm2d(channels))
+            self.skip = nn.Conv2d(channels, channels, 1)
+
+        def forward(self, x):
+            return F.relu(self.path(x) + self.skip(x))
+
+    def __init__(self):
+        super().__init__()
+        nn = torch.nn
+        third = nn.Sequential(self.down(64, 128), self.Level(128, self.down(128, 256, 2), 256))
+        second = nn.Sequential(self.down(32, 64), self.Level(64, third, 128))
+        self.net = nn.Sequential(nn.Conv2d(1, 32, 3, 1, 1), nn.ReLU(), nn.Conv2d(32, 32, 3, 1, 1), nn.ReLU(),
+                                 self.Level(32, second, 64), nn.Conv2d(32, 32, 3, 1, 1), nn.ReLU(),
+                                 nn.Conv2d(32, 2, 1), nn.Tanh())
+
+    def forward(self, x):
+        return self.net(x)
+
+
 def make_workload(name):
     """(model or None, input, iteration function, images per iteration)."""
     g = torch.Generator().manual_seed(1)
@@ -72,6 +106,11 @@ def make_workload(name):
         # Multinomial cross-entropy against soft targets, a mean over pixels.
         loss = lambda z, t: -(t * F.log_softmax(z, dim=1)).sum(dim=1).mean()  # noqa: E731
         return model, x, training_step(model, x, target, loss), 32
+    if name == "photo_unet_train":
+        model = PhotoUNet()
+        x = torch.rand(16, 1, 64, 64, generator=g) * 2 - 1
+        target = torch.rand(16, 2, 64, 64, generator=g) - 0.5
+        return model, x, training_step(model, x, target, F.l1_loss), 16
     if name in ("eccv16_b1", "eccv16_b8"):
         batch = 1 if name == "eccv16_b1" else 8
         model = model_fixtures.Eccv16().eval()
@@ -87,7 +126,7 @@ def make_workload(name):
         b = torch.rand(2048, 2048, generator=g)
         c = torch.empty(2048, 2048)
         return None, None, lambda: torch.mm(a, b, out=c), None
-    raise SystemExit(f"unknown workload {name!r} (unet_train, light64_train, eccv16_b1, eccv16_b8, gemm)")
+    raise SystemExit(f"unknown workload {name!r} (unet_train, light64_train, photo_unet_train, eccv16_b1, eccv16_b8, gemm)")
 
 
 def forward_flops(model, x):
