@@ -25,7 +25,8 @@ inline constexpr const char* bundled_model_name = "chroma-resnet-unet.safetensor
 inline const char* model_options_help =
     "  --model FILE          a model: .safetensors or a training checkpoint (default: the bundled\n"
     "                        model, models/chroma-resnet-unet.safetensors; $CHROMA_MODEL overrides)\n"
-    "  --decode D            classifiers only: annealed:T | topk:K | mean | mode (default: the model's)\n"
+    "  --decode D            classifiers only: annealed:T | topk:K | mean | mode, optionally followed by\n"
+    "                        ,rebalance:LAMBDA (more colour as LAMBDA falls from 1; default: the model's)\n"
     "  --size N              the shorter side the model sees, in pixels (default: its training size)\n"
     "  --backend cpu|cuda    where the model runs (default cpu)\n"
     "  --chroma-gain X       multiply the predicted ab by X (default: the model's, 1 unless it was\n"
