@@ -3,6 +3,7 @@
 
 #include <chroma/chroma.hpp>
 #include <chroma/io/checkpoint.hpp>
+#include <chroma/io/crc32.hpp>
 
 #include <filesystem>
 #include <fstream>
@@ -136,6 +137,27 @@ TEST_CASE("truncated, corrupt and foreign files are refused with a reason") {
     CHECK_THROWS_WITH(io::Checkpoint::load(path), Catch::Contains("version 9"));
     CHECK_THROWS_WITH(io::Checkpoint::load(scratch("missing.ckpt")), Catch::Contains("cannot open"));
     CHECK_THROWS_WITH(c.get_integer("epoch"), Catch::Contains("no entry 'epoch'"));
+}
+
+TEST_CASE("a checksummed checkpoint whose dimensions multiply past 2^64 is refused, not wrapped") {
+    // One float tensor entry "w" of shape [2^62, 4] and no data: the product wraps to 0 values in
+    // 64 bits, which would have passed the length check. Found by fuzz/fuzz_checkpoint's framing.
+    std::string payload;
+    const auto put = [&](const auto& value) { payload.append(reinterpret_cast<const char*>(&value), sizeof value); };
+    put(std::uint8_t{0});
+    put(std::uint32_t{1});
+    payload += "w";
+    put(std::uint8_t{2});
+    put(std::int64_t{1} << 62);
+    put(std::int64_t{4});
+    std::string file = "CHROMACK";
+    const auto header = [&](const auto& value) { file.append(reinterpret_cast<const char*>(&value), sizeof value); };
+    header(io::Checkpoint::version);
+    header(std::uint32_t{1});
+    header(static_cast<std::uint64_t>(payload.size()));
+    header(io::crc32(payload.data(), payload.size()));
+    CHECK_THROWS_WITH(io::Checkpoint::parse(file + payload, "crafted.ckpt"),
+                      Catch::Contains("crafted.ckpt") && Catch::Contains("'w'") && Catch::Contains("more values"));
 }
 
 TEST_CASE("a failed write leaves the previous checkpoint in place") {

@@ -161,7 +161,11 @@ public:
                 for (int d = 0; d < rank; ++d) {
                     e.dims.push_back(in.read<std::int64_t>("a dimension"));
                     if (e.dims.back() < 0) throw file_error(source + ": entry '" + name + "' has a negative dimension");
-                    count_values *= static_cast<std::uint64_t>(e.dims.back());
+                    const auto extent = static_cast<std::uint64_t>(e.dims.back());
+                    // Dimensions whose product overflows would wrap to a small length that fits.
+                    if (extent != 0 && count_values > (std::uint64_t(1) << 60) / extent)
+                        throw file_error(source + ": entry '" + name + "' claims more values than any file holds");
+                    count_values *= extent;
                 }
                 length = count_values * (e.type == kind::float_tensor ? 4 : 8);
             } else if (e.type == kind::text) {
