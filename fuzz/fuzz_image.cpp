@@ -5,8 +5,8 @@
 #include "fuzz_target.hpp"
 
 void chroma_fuzz_one(std::span<const std::uint8_t> input) {
-    const chroma::data::ImageLimits limits{.max_pixels = std::uint64_t(1) << 22};
-    const auto image = chroma::data::load_image_from_memory(input, "fuzz input", 0, limits);
+    const chroma::ImageLimits limits{.max_pixels = std::uint64_t(1) << 22};
+    const auto image = chroma::load_image_from_memory(input, "fuzz input", 0, limits);
     if (image.pixels.size() != image.pixel_count() * static_cast<std::size_t>(image.channels)) __builtin_trap();
-    chroma::data::load_image_float_from_memory(input, "fuzz input", 3, limits);
+    chroma::load_image_float_from_memory(input, "fuzz input", 3, limits);
 }

@@ -3,6 +3,9 @@
 # (default 30) on a copy of its committed corpus, one after another. Prints each harness's
 # executions and coverage; a crash, a sanitizer report or a timeout stops the script with the
 # input saved under build-fuzz/crashes/ (commit it as a regression test, then fix).
+# libFuzzer's random seed is FUZZ_SEED (default 1), so a run repeats every input of a shorter run
+# with the same seed from a fresh build-fuzz/corpus: what CI runs for 30 s is a prefix of what a
+# longer run here has already passed.
 #   fuzz/run.sh [SECONDS] [HARNESS ...]      harnesses: image safetensors checkpoint json packed model_file
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -25,7 +28,7 @@ for h in "${harnesses[@]}"; do
     work=build-fuzz/corpus/$h
     mkdir -p "$work"
     log=build-fuzz/fuzz_$h.log
-    if ! build-fuzz/fuzz/fuzz_$h -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    if ! build-fuzz/fuzz/fuzz_$h -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -seed="${FUZZ_SEED:-1}" \
             -artifact_prefix="build-fuzz/crashes/$h-" "$work" "fuzz/corpus/$h" >"$log" 2>&1; then
         tail -40 "$log"
         echo "fuzz_$h found a failure: the input is in build-fuzz/crashes/" >&2

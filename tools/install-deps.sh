@@ -10,6 +10,7 @@ packages=(
     python3 python3-torch python3-numpy python3-skimage # reference fixtures and comparisons
     libopencv-dev                                       # the colour-conversion benchmark
     libopenblas0-pthread  # PyTorch's BLAS in the comparisons: Debian's reference libblas is ~40x slower
+    clang libclang-rt-14-dev  # the libFuzzer harnesses in fuzz/
 )
 
 missing=()

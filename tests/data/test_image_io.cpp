@@ -103,3 +103,35 @@ TEST_CASE("decoding from memory gives the file's pixels; bad bytes name the sour
     CHECK_THROWS_WITH(load_image_float(folder / "half.png"), Catch::Contains("half.png"));
     CHECK_THROWS_AS(read_image_info(folder / "absent.png"), image_not_found_error);
 }
+
+TEST_CASE("inputs the fuzzers found are refused with a reason, never decoded into memory errors", "[image]") {
+    // fuzz/fuzz_image: a JPEG whose Huffman table counts add up to more than 256 codes, which
+    // stb_image would write past its 257-byte table (UBSan: index 257 out of bounds).
+    const fs::path huffman = fixtures / "fuzz" / "jpeg_huffman_overflow.jpg";
+    CHECK_THROWS_WITH(load_image(huffman), Catch::Contains("jpeg_huffman_overflow.jpg") && Catch::Contains("Huffman table") &&
+                                               Catch::Contains("at most 256"));
+    std::ifstream in(huffman, std::ios::binary);
+    const std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CHECK_THROWS_AS(load_image_float_from_memory(bytes, "memory", 3), image_error);
+    CHECK(jpeg_huffman_table_problem(bytes).has_value());
+
+    // A valid JPEG passes the check, baseline or progressive, and so do bytes that are no JPEG.
+    chroma::testing::TemporaryFolder folder("fuzz_regressions");
+    Image image{.width = 16, .height = 8, .channels = 3, .pixels = std::vector<std::uint8_t>(16 * 8 * 3, 90)};
+    save_jpeg(folder / "fine.jpg", image);
+    std::ifstream fine_in(folder / "fine.jpg", std::ios::binary);
+    const std::vector<std::uint8_t> fine((std::istreambuf_iterator<char>(fine_in)), std::istreambuf_iterator<char>());
+    CHECK_FALSE(jpeg_huffman_table_problem(fine).has_value());
+    CHECK(load_image(folder / "fine.jpg").width == 16);
+    // Progressive (tests/fixtures/progressive.jpg, written by PIL): Huffman tables between scans.
+    std::ifstream progressive_in(fixtures / "progressive.jpg", std::ios::binary);
+    const std::vector<std::uint8_t> progressive((std::istreambuf_iterator<char>(progressive_in)),
+                                                std::istreambuf_iterator<char>());
+    std::size_t tables = 0;
+    for (std::size_t i = 0; i + 1 < progressive.size(); ++i) tables += progressive[i] == 0xFF && progressive[i + 1] == 0xC4;
+    CHECK(tables > 1);
+    CHECK_FALSE(jpeg_huffman_table_problem(progressive).has_value());
+    CHECK(load_image(fixtures / "progressive.jpg").width == 24);
+    const std::vector<std::uint8_t> png_magic{0x89, 'P', 'N', 'G'};
+    CHECK_FALSE(jpeg_huffman_table_problem(png_magic).has_value());
+}

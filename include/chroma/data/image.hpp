@@ -32,6 +32,7 @@
 
 #include "../core/error.hpp"
 #include "exif_orientation.hpp"
+#include "jpeg_huffman_check.hpp"
 
 #if !defined(STBI_INCLUDE_STB_IMAGE_H)
 #define STB_IMAGE_STATIC
@@ -353,6 +354,8 @@ template <class Out>
 static inline Out decode_memory(std::span<const std::uint8_t> file, const std::string& name, int channels,
                                 const ImageLimits& limits) {
     const ImageInfo info = probe_memory(file, name, limits);
+    if (const auto problem = jpeg_huffman_table_problem(file))
+        throw image_error(name + ": damaged JPEG, not decoded: " + *problem);
     const std::vector<std::uint8_t> cleaned = is_png(file) ? png_without_empty_data_chunks(file)
                                                            : std::vector<std::uint8_t>{};
     const std::span<const std::uint8_t> bytes = cleaned.empty() ? file : std::span<const std::uint8_t>(cleaned);

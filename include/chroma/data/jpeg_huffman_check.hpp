@@ -1,0 +1,60 @@
+#pragma once
+// A check of a JPEG's Huffman tables before stb_image decodes it. stb_image (as Debian ships it,
+// 2022-09-08) builds each table from its 16 code counts without checking that they add up to at
+// most 256, the number of symbols a table can hold, and writes one byte per code into a
+// 257-byte array: a damaged or hostile file with larger counts writes past it (found by
+// fuzz/fuzz_image). Such a table is never valid, so the file is refused before stb sees it.
+//
+// Every DHT segment of the file is read, also those between the scans of a progressive JPEG:
+// the walk goes from marker to marker and steps over entropy-coded data byte by byte (a 0xFF
+// there is always followed by 0x00 or a restart marker). Each table is read as stb reads it,
+// bytes past the end of the file counting as 0, so every table stb would build is seen.
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+
+namespace chroma {
+
+/// What is wrong with a JPEG's Huffman tables ("a Huffman table defines 300 codes ..."), or
+/// nothing when each defines at most 256 codes or the bytes are not a JPEG.
+inline std::optional<std::string> jpeg_huffman_table_problem(std::span<const std::uint8_t> file) {
+    if (file.size() < 4 || file[0] != 0xFF || file[1] != 0xD8) return std::nullopt;
+    const auto byte = [&](std::size_t at) -> unsigned { return at < file.size() ? file[at] : 0u; };
+    std::size_t at = 2;
+    while (at + 1 < file.size()) {
+        if (file[at] != 0xFF) {  // entropy-coded data: on to the next marker
+            ++at;
+            continue;
+        }
+        const unsigned marker = file[at + 1];
+        if (marker == 0xFF) {  // fill byte
+            ++at;
+            continue;
+        }
+        // A stuffed zero, TEM, SOI and the restart markers carry no length.
+        if (marker == 0x00 || marker == 0x01 || marker == 0xD8 || (marker >= 0xD0 && marker <= 0xD7)) {
+            at += 2;
+            continue;
+        }
+        if (marker == 0xD9) break;  // EOI
+        const std::size_t length = byte(at + 2) << 8 | byte(at + 3);
+        if (marker == 0xC4) {
+            long remaining = static_cast<long>(length) - 2;  // as stb counts it
+            std::size_t table = at + 4;
+            while (remaining > 0) {
+                std::size_t codes = 0;
+                for (std::size_t i = 0; i < 16; ++i) codes += byte(table + 1 + i);
+                if (codes > 256)
+                    return "a Huffman table defines " + std::to_string(codes) + " codes; a table holds at most 256";
+                table += 17 + codes;
+                remaining -= static_cast<long>(17 + codes);
+            }
+        }
+        at += 2 + (length < 2 ? 2 : length);
+    }
+    return std::nullopt;
+}
+
+}  // namespace chroma
