@@ -114,6 +114,12 @@ TEST_CASE("inputs the fuzzers found are refused with a reason, never decoded int
     const std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     CHECK_THROWS_AS(load_image_float_from_memory(bytes, "memory", 3), image_error);
     CHECK(jpeg_huffman_table_problem(bytes).has_value());
+    // The same fault reached through the size probe (stbi_info builds the tables before the
+    // frame header), from memory and from a file.
+    const fs::path in_probe = fixtures / "fuzz" / "jpeg_huffman_overflow_in_probe.jpg";
+    CHECK_THROWS_WITH(read_image_info(in_probe), Catch::Contains("jpeg_huffman_overflow_in_probe.jpg") &&
+                                                      Catch::Contains("Huffman table"));
+    CHECK_THROWS_WITH(load_image(in_probe), Catch::Contains("Huffman table"));
 
     // A valid JPEG passes the check, baseline or progressive, and so do bytes that are no JPEG.
     chroma::testing::TemporaryFolder folder("fuzz_regressions");

@@ -306,6 +306,9 @@ static inline ImageInfo probe_memory(std::span<const std::uint8_t> bytes, const 
     if (bytes.size() > stb_max_bytes)
         throw image_too_large_error("image file '" + name + "' is " + std::to_string(bytes.size()) +
                                     " bytes; stb_image reads files of at most 2 GiB");
+    // Before stb reads any of it: stb builds the Huffman tables while it probes a JPEG's size.
+    if (const auto problem = jpeg_huffman_table_problem(bytes))
+        throw corrupt_image_error("image file '" + name + "' is a damaged JPEG, not decoded: " + *problem);
     std::uint64_t png_width = 0, png_height = 0;
     if (png_header_size(bytes, png_width, png_height)) check_header_size(name, png_width, png_height, limits);
     const auto length = static_cast<int>(bytes.size());
@@ -354,8 +357,6 @@ template <class Out>
 static inline Out decode_memory(std::span<const std::uint8_t> file, const std::string& name, int channels,
                                 const ImageLimits& limits) {
     const ImageInfo info = probe_memory(file, name, limits);
-    if (const auto problem = jpeg_huffman_table_problem(file))
-        throw image_error(name + ": damaged JPEG, not decoded: " + *problem);
     const std::vector<std::uint8_t> cleaned = is_png(file) ? png_without_empty_data_chunks(file)
                                                            : std::vector<std::uint8_t>{};
     const std::span<const std::uint8_t> bytes = cleaned.empty() ? file : std::span<const std::uint8_t>(cleaned);
@@ -411,7 +412,16 @@ static inline ImageInfo read_image_info(const std::filesystem::path& path) {
     const std::string name = path.string();
     detail::check_image_file(path);
     std::vector<std::uint8_t> head = detail::read_file_bytes(path, detail::png_header_bytes);
-    if (detail::signature_format(head) == "JPEG") head = detail::read_file_bytes(path, detail::jpeg_exif_header_bytes);
+    if (detail::signature_format(head) == "JPEG") {
+        head = detail::read_file_bytes(path, detail::jpeg_exif_header_bytes);
+        // stbi_info reads up to the frame header, building the Huffman tables before it: check
+        // them all, in the whole file when the frame header lies beyond the head.
+        bool frame_seen = false;
+        auto problem = jpeg_huffman_table_problem(head, &frame_seen);
+        if (!problem && !frame_seen && head.size() == detail::jpeg_exif_header_bytes)
+            problem = jpeg_huffman_table_problem(detail::read_file_bytes(path, std::filesystem::file_size(path)));
+        if (problem) throw corrupt_image_error("image file '" + name + "' is a damaged JPEG: " + *problem);
+    }
     std::uint64_t png_width = 0, png_height = 0;
     const bool png = detail::png_header_size(head, png_width, png_height);
     if (png) detail::check_header_size(name, png_width, png_height, ImageLimits{.max_pixels = UINT64_MAX});

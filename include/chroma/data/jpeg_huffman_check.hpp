@@ -18,8 +18,12 @@
 namespace chroma {
 
 /// What is wrong with a JPEG's Huffman tables ("a Huffman table defines 300 codes ..."), or
-/// nothing when each defines at most 256 codes or the bytes are not a JPEG.
-inline std::optional<std::string> jpeg_huffman_table_problem(std::span<const std::uint8_t> file) {
+/// nothing when each defines at most 256 codes or the bytes are not a JPEG. `frame_seen`, when
+/// given, says whether a frame header (SOF) was among the bytes: stb_image reads the tables
+/// before it when it only probes the size.
+inline std::optional<std::string> jpeg_huffman_table_problem(std::span<const std::uint8_t> file,
+                                                             bool* frame_seen = nullptr) {
+    if (frame_seen) *frame_seen = false;
     if (file.size() < 4 || file[0] != 0xFF || file[1] != 0xD8) return std::nullopt;
     const auto byte = [&](std::size_t at) -> unsigned { return at < file.size() ? file[at] : 0u; };
     std::size_t at = 2;
@@ -39,6 +43,8 @@ inline std::optional<std::string> jpeg_huffman_table_problem(std::span<const std
             continue;
         }
         if (marker == 0xD9) break;  // EOI
+        if (frame_seen && marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC)
+            *frame_seen = true;
         const std::size_t length = byte(at + 2) << 8 | byte(at + 3);
         if (marker == 0xC4) {
             long remaining = static_cast<long>(length) - 2;  // as stb counts it
