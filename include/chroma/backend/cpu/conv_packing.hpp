@@ -11,15 +11,15 @@
 
 namespace chroma::kernels::cpu_gemm {
 
-/// Writes `count` values of patch row `row` (a channel and a tap) from output pixel `first` on,
-/// in pixel order, to `out`.
-inline void gather_patch_row(const ConvGeometry& geo, const float* image, index_t row, index_t first, index_t count,
-                             float* out) {
+/// Writes `count` values of patch row `row` (a channel and a tap), in pixel order, to `out`,
+/// from output pixel (oh, ow) on (the callers divide once per strip, not once per row).
+inline void gather_patch_row(const ConvGeometry& geo, const float* image, index_t row, index_t oh, index_t ow,
+                             index_t count, float* out) {
     const index_t taps = geo.kernel * geo.kernel, c = row / taps, tap = row % taps;
     const index_t dy = (tap / geo.kernel) * geo.dilation - geo.padding;
     const index_t dx = (tap % geo.kernel) * geo.dilation - geo.padding;
     const float* plane = image + c * geo.in_plane();
-    index_t oh = first / geo.out_w, ow = first % geo.out_w, q = 0;
+    index_t q = 0;
     while (q < count) {
         // One run along an output row: the taps read one input row, contiguous at stride 1.
         const index_t run = std::min(count - q, geo.out_w - ow);
@@ -59,9 +59,10 @@ struct pack_patches_of {
     void operator()(float* dst, index_t k0, index_t depth, index_t j0, index_t cols, index_t nr) const {
         for (index_t s = 0; s < cols; s += nr) {
             const index_t valid = std::min(nr, cols - s);
+            const index_t oh = (j0 + s) / g->out_w, ow = (j0 + s) % g->out_w;
             for (index_t k = 0; k < depth; ++k) {
                 float* out = dst + k * nr;
-                gather_patch_row(*g, image, k0 + k, j0 + s, valid, out);
+                gather_patch_row(*g, image, k0 + k, oh, ow, valid, out);
                 std::fill(out + valid, out + nr, 0.0f);
             }
             dst += depth * nr;
@@ -83,7 +84,8 @@ struct pack_patches_transposed_of {
                 for (index_t k = 0; k < depth; k += block_k) {
                     const index_t count = std::min(block_k, depth - k);
                     if (r < valid)
-                        gather_patch_row(*g, image, j0 + s + r, k0 + k, count, gathered);
+                        gather_patch_row(*g, image, j0 + s + r, (k0 + k) / g->out_w, (k0 + k) % g->out_w, count,
+                                         gathered);
                     else
                         std::fill_n(gathered, count, 0.0f);
                     for (index_t q = 0; q < count; ++q) dst[(k + q) * nr + r] = gathered[q];
