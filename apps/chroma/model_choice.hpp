@@ -20,11 +20,12 @@
 
 namespace chroma::cli {
 
-inline constexpr const char* bundled_model_name = "chroma-resnet-unet.safetensors";
+inline constexpr const char* bundled_model_name = "chroma-resnet-unet-classifier.safetensors";
 
 inline const char* model_options_help =
     "  --model FILE          a model: .safetensors or a training checkpoint (default: the bundled\n"
-    "                        model, models/chroma-resnet-unet.safetensors; $CHROMA_MODEL overrides)\n"
+    "                        model, models/chroma-resnet-unet-classifier.safetensors;\n"
+    "                        $CHROMA_MODEL overrides)\n"
     "  --decode D            classifiers only: annealed:T | topk:K | mean | mode, optionally followed by\n"
     "                        ,rebalance:LAMBDA (more colour as LAMBDA falls from 1; default: the model's)\n"
     "  --size N              the shorter side the model sees, in pixels (default: its training size)\n"

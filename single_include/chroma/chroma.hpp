@@ -342,7 +342,7 @@ enum class parameter_role {
 template <class T, Backend B = cpu>
 struct Parameter {
     Tensor<T, B> value;
-    Tensor<T, B> grad;  // same shape as value; empty for statistics
+    Tensor<T, B> grad;  // empty until a backward reaches it (gradient()), then value's shape; statistics never have one
     parameter_role role = parameter_role::weight;
     index_t fan_in = 0;   // inputs feeding one output (PyTorch's definition for this layer)
     index_t fan_out = 0;  // outputs fed by one input
@@ -352,12 +352,20 @@ struct Parameter {
     /// Whether optimisers update it: a weight, bias, scale or shift that is not frozen.
     bool trainable() const noexcept { return role != parameter_role::statistic && !frozen; }
 
-    /// Allocates value and gradient with PyTorch's shape convention (weights are
-    /// [out, in, kh, kw] stored in the four NCHW slots).
+    /// Whether a backward has reached it since it was made, so that grad holds its gradient.
+    bool has_gradient() const noexcept { return !grad.empty() && grad.shape() == value.shape(); }
+    /// The gradient that backward adds into, allocated zeroed on first use, as PyTorch's .grad
+    /// is: a model that only infers, or a frozen block, never holds gradient memory.
+    Tensor<T, B>& gradient() {
+        if (!has_gradient()) grad = Tensor<T, B>(value.shape());
+        return grad;
+    }
+
+    /// Allocates the value with PyTorch's shape convention (weights are [out, in, kh, kw] stored
+    /// in the four NCHW slots); the gradient comes with the first backward.
     static Parameter make(Shape shape, parameter_role role, index_t fan_in = 0, index_t fan_out = 0, int rank = 4) {
         Parameter p;
         p.value = Tensor<T, B>(shape);
-        if (role != parameter_role::statistic) p.grad = Tensor<T, B>(shape);
         p.role = role;
         p.fan_in = fan_in;
         p.fan_out = fan_out;
@@ -787,8 +795,10 @@ using Sigmoid = Elementwise<ops::sigmoid>;
 #include <string>
 
 // ---- begin chroma/backend/cpu/conv.hpp ----
-// Convolution and transposed convolution on the CPU: im2col + GEMM (gemm.hpp: Chroma's packed
-// AVX-512/AVX2 kernels, or Eigen), one image at a time. With several images and several threads,
+// Convolution and transposed convolution on the CPU: GEMMs (gemm.hpp: Chroma's packed
+// AVX-512/AVX2 kernels, or Eigen) one image at a time. On Chroma's kernels the patches are
+// gathered while packing (conv_packing.hpp) wherever a product reads them; on Eigen, and for the
+// data-gradient scatter (col2im), they go through a stored patch matrix (im2col.hpp). With several images and several threads,
 // images run in parallel (each thread its own patch buffer and gradient partials, summed at the
 // end); with one image the GEMM uses the threads.
 #include <algorithm>
@@ -832,76 +842,9 @@ struct ConvGeometry {
 // A convolution's patch matrix packed for the GEMM straight from the image: the values im2col
 // would write (row k = (c * K + ki) * K + kj, column j = oh * out_w + ow, zero outside the image)
 // go directly into the GEMM's packed panels, so the patch matrix, patch x plane floats per image,
-// is never stored or read back.
+// is never stored or read back. The forward product reads it as is (W * patches), the weight
+// gradient transposed (dY * patches^T).
 #include <algorithm>
-
-
-namespace chroma::kernels::cpu_gemm {
-
-/// B(k, j) = patch value k of output pixel j, for the forward product W * patches.
-struct pack_patches_of {
-    const ConvGeometry* g;
-    const float* image;
-
-    void operator()(float* dst, index_t k0, index_t depth, index_t j0, index_t cols, index_t nr) const {
-        const ConvGeometry& geo = *g;
-        const index_t taps = geo.kernel * geo.kernel;
-        for (index_t s = 0; s < cols; s += nr) {
-            const index_t valid = std::min(nr, cols - s);
-            const index_t first = j0 + s;
-            const index_t oh0 = first / geo.out_w, ow0 = first % geo.out_w;
-            for (index_t k = 0; k < depth; ++k) {
-                const index_t row = k0 + k, c = row / taps, tap = row % taps;
-                const index_t dy = (tap / geo.kernel) * geo.dilation - geo.padding;
-                const index_t dx = (tap % geo.kernel) * geo.dilation - geo.padding;
-                const float* plane = image + c * geo.in_plane();
-                float* out = dst + k * nr;
-                index_t oh = oh0, ow = ow0, q = 0;
-                while (q < valid) {
-                    // One run along an output row: the taps read one input row, contiguous at stride 1.
-                    const index_t run = std::min(valid - q, geo.out_w - ow);
-                    const index_t iy = oh * geo.stride + dy;
-                    if (iy < 0 || iy >= geo.in_h) {
-                        std::fill_n(out + q, run, 0.0f);
-                    } else {
-                        const float* input_row = plane + iy * geo.in_w;
-                        if (geo.stride == 1) {
-                            // Taps t read input_row[ow + t + dx]: zeros, a copy, zeros.
-                            const index_t lo = std::clamp<index_t>(-dx - ow, 0, run);
-                            const index_t hi = std::clamp<index_t>(geo.in_w - dx - ow, lo, run);
-                            std::fill(out + q, out + q + lo, 0.0f);
-                            std::copy(input_row + ow + lo + dx, input_row + ow + hi + dx, out + q + lo);
-                            std::fill(out + q + hi, out + q + run, 0.0f);
-                        } else {
-                            for (index_t t = 0; t < run; ++t) {
-                                const index_t ix = (ow + t) * geo.stride + dx;
-                                out[q + t] = ix >= 0 && ix < geo.in_w ? input_row[ix] : 0.0f;
-                            }
-                        }
-                    }
-                    q += run;
-                    ow += run;
-                    if (ow == geo.out_w) {
-                        ow = 0;
-                        ++oh;
-                    }
-                }
-                std::fill(out + valid, out + nr, 0.0f);
-            }
-            dst += depth * nr;
-        }
-    }
-};
-
-}  // namespace chroma::kernels::cpu_gemm
-// ---- end chroma/backend/cpu/conv_packing.hpp ----
-// ---- begin chroma/backend/cpu/gemm.hpp ----
-// Row-major matrix views over raw memory and the GEMM every layer's heavy arithmetic reduces to:
-// multiply() runs on Chroma's own packed kernels (packed_gemm.hpp) or on Eigen.
-#include <Eigen/Core>
-
-#include <optional>
-#include <type_traits>
 
 // ---- begin chroma/backend/cpu/packed_gemm.hpp ----
 // Chroma's own single-precision GEMM for x86-64: C (+)= A * B with the operands packed into
@@ -918,6 +861,7 @@ struct pack_patches_of {
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -1062,8 +1006,28 @@ inline micro_kernel kernel_for(instruction_set s) {
     return {};
 }
 
+/// When set, every product runs on these kernels whatever its size (the tests compare each
+/// kernel with Eigen on layers too small for the size rule). Set it through ForcedKernels.
+inline std::optional<instruction_set>& forced_kernels() {
+    static std::optional<instruction_set> forced;
+    return forced;
+}
+
+/// Forces the kernels for its lifetime (single-threaded test code only).
+class ForcedKernels {
+public:
+    explicit ForcedKernels(instruction_set s) : before_(forced_kernels()) { forced_kernels() = s; }
+    ~ForcedKernels() { forced_kernels() = before_; }
+    ForcedKernels(const ForcedKernels&) = delete;
+    ForcedKernels& operator=(const ForcedKernels&) = delete;
+
+private:
+    std::optional<instruction_set> before_;
+};
+
 /// The kernel for an m x n x depth product on this CPU, or none (tile null: use Eigen).
 inline micro_kernel kernel_for_product(index_t m, index_t n, index_t depth) {
+    if (const auto& forced = forced_kernels()) return kernel_for(*forced);
     return worth_packing(m, n, depth) ? kernel_for(active_instruction_set()) : micro_kernel{};
 }
 
@@ -1228,6 +1192,104 @@ struct pack_b_columns_of {
 
 }  // namespace chroma::kernels::cpu_gemm
 // ---- end chroma/backend/cpu/packed_gemm.hpp ----
+
+namespace chroma::kernels::cpu_gemm {
+
+/// Writes `count` values of patch row `row` (a channel and a tap), in pixel order, to `out`,
+/// from output pixel (oh, ow) on (the callers divide once per strip, not once per row).
+inline void gather_patch_row(const ConvGeometry& geo, const float* image, index_t row, index_t oh, index_t ow,
+                             index_t count, float* out) {
+    const index_t taps = geo.kernel * geo.kernel, c = row / taps, tap = row % taps;
+    const index_t dy = (tap / geo.kernel) * geo.dilation - geo.padding;
+    const index_t dx = (tap % geo.kernel) * geo.dilation - geo.padding;
+    const float* plane = image + c * geo.in_plane();
+    index_t q = 0;
+    while (q < count) {
+        // One run along an output row: the taps read one input row, contiguous at stride 1.
+        const index_t run = std::min(count - q, geo.out_w - ow);
+        const index_t iy = oh * geo.stride + dy;
+        if (iy < 0 || iy >= geo.in_h) {
+            std::fill_n(out + q, run, 0.0f);
+        } else {
+            const float* input_row = plane + iy * geo.in_w;
+            if (geo.stride == 1) {
+                // Taps t read input_row[ow + t + dx]: zeros, a copy, zeros.
+                const index_t lo = std::clamp<index_t>(-dx - ow, 0, run);
+                const index_t hi = std::clamp<index_t>(geo.in_w - dx - ow, lo, run);
+                std::fill(out + q, out + q + lo, 0.0f);
+                std::copy(input_row + ow + lo + dx, input_row + ow + hi + dx, out + q + lo);
+                std::fill(out + q + hi, out + q + run, 0.0f);
+            } else {
+                for (index_t t = 0; t < run; ++t) {
+                    const index_t ix = (ow + t) * geo.stride + dx;
+                    out[q + t] = ix >= 0 && ix < geo.in_w ? input_row[ix] : 0.0f;
+                }
+            }
+        }
+        q += run;
+        ow += run;
+        if (ow == geo.out_w) {
+            ow = 0;
+            ++oh;
+        }
+    }
+}
+
+/// B(k, j) = patch value k of output pixel j, for the forward product W * patches.
+struct pack_patches_of {
+    const ConvGeometry* g;
+    const float* image;
+
+    void operator()(float* dst, index_t k0, index_t depth, index_t j0, index_t cols, index_t nr) const {
+        for (index_t s = 0; s < cols; s += nr) {
+            const index_t valid = std::min(nr, cols - s);
+            const index_t oh = (j0 + s) / g->out_w, ow = (j0 + s) % g->out_w;
+            for (index_t k = 0; k < depth; ++k) {
+                float* out = dst + k * nr;
+                gather_patch_row(*g, image, k0 + k, oh, ow, valid, out);
+                std::fill(out + valid, out + nr, 0.0f);
+            }
+            dst += depth * nr;
+        }
+    }
+};
+
+/// B(k, j) = patch value j of output pixel k: the patches transposed, for the weight gradient
+/// dY * patches^T (depth runs over the pixels, columns over the patch rows).
+struct pack_patches_transposed_of {
+    const ConvGeometry* g;
+    const float* image;
+
+    void operator()(float* dst, index_t k0, index_t depth, index_t j0, index_t cols, index_t nr) const {
+        float gathered[block_k];  // one patch row over a k block (gemm_range's are at most block_k deep)
+        for (index_t s = 0; s < cols; s += nr) {
+            const index_t valid = std::min(nr, cols - s);
+            for (index_t r = 0; r < nr; ++r) {
+                for (index_t k = 0; k < depth; k += block_k) {
+                    const index_t count = std::min(block_k, depth - k);
+                    if (r < valid)
+                        gather_patch_row(*g, image, j0 + s + r, (k0 + k) / g->out_w, (k0 + k) % g->out_w, count,
+                                         gathered);
+                    else
+                        std::fill_n(gathered, count, 0.0f);
+                    for (index_t q = 0; q < count; ++q) dst[(k + q) * nr + r] = gathered[q];
+                }
+            }
+            dst += depth * nr;
+        }
+    }
+};
+
+}  // namespace chroma::kernels::cpu_gemm
+// ---- end chroma/backend/cpu/conv_packing.hpp ----
+// ---- begin chroma/backend/cpu/gemm.hpp ----
+// Row-major matrix views over raw memory and the GEMM every layer's heavy arithmetic reduces to:
+// multiply() runs on Chroma's own packed kernels (packed_gemm.hpp) or on Eigen.
+#include <Eigen/Core>
+
+#include <optional>
+#include <type_traits>
+
 
 namespace chroma::kernels::cpu_detail {
 
@@ -1463,7 +1525,55 @@ void conv2d_forward(const ConvGeometry& g, const Tensor<T, cpu>& x, const Tensor
     });
 }
 
-/// Accumulates dweight (and dbias) and, when dx is not null, writes dx = conv^T(dy).
+namespace cpu_detail {
+
+/// The input gradient of a stride-1 convolution `g` as a convolution of dy: the same kernel
+/// size and dilation, channels swapped, padding (K - 1) d - p, and the weight flipped (see
+/// flip_weight). Valid when p <= (K - 1) d, which every "same" convolution meets.
+inline bool input_gradient_is_convolution(const ConvGeometry& g) {
+    return g.stride == 1 && g.padding <= (g.kernel - 1) * g.dilation;
+}
+inline ConvGeometry input_gradient_geometry(const ConvGeometry& g) {
+    return ConvGeometry{.in_channels = g.out_channels, .out_channels = g.in_channels, .kernel = g.kernel, .stride = 1,
+                        .padding = (g.kernel - 1) * g.dilation - g.padding, .dilation = g.dilation,
+                        .in_h = g.out_h, .in_w = g.out_w, .out_h = g.in_h, .out_w = g.in_w};
+}
+/// W'[c][o][a][b] = W[o][c][K-1-a][K-1-b]: the weight of input_gradient_geometry's convolution.
+template <class T>
+void flip_weight(const ConvGeometry& g, const T* weight, T* flipped) {
+    const index_t K = g.kernel, taps = K * K;
+    for (index_t o = 0; o < g.out_channels; ++o)
+        for (index_t c = 0; c < g.in_channels; ++c)
+            for (index_t t = 0; t < taps; ++t)
+                flipped[(c * g.out_channels + o) * taps + (taps - 1 - t)] = weight[(o * g.in_channels + c) * taps + t];
+}
+
+/// Which backward products of a convolution run on Chroma's kernels with the patches gathered
+/// while packing (float only, where the product is large enough); the rest store patches.
+struct implicit_backward {
+    cpu_gemm::micro_kernel weight{}, input{};
+    ConvGeometry input_geometry{};
+};
+template <class T>
+implicit_backward plan_implicit_backward(const ConvGeometry& g, bool input_gradient) {
+    implicit_backward plan;
+    if constexpr (std::is_same_v<T, float>) {
+        if (g.is_pointwise()) return plan;
+        plan.weight = cpu_gemm::kernel_for_product(g.out_channels, g.patch(), g.out_plane());
+        if (input_gradient && input_gradient_is_convolution(g)) {
+            plan.input_geometry = input_gradient_geometry(g);
+            plan.input = cpu_gemm::kernel_for_product(g.in_channels, g.in_plane(), plan.input_geometry.patch());
+        }
+    }
+    (void)input_gradient;
+    return plan;
+}
+
+}  // namespace cpu_detail
+
+/// Accumulates dweight (and dbias) and, when dx is not null, writes dx = conv^T(dy). On Chroma's
+/// kernels no patch matrix is stored: the weight gradient dY * patches^T gathers the patches
+/// while packing, and a stride-1 input gradient is the convolution of dy with the flipped weight.
 template <class T>
 void conv2d_backward(const ConvGeometry& g, const Tensor<T, cpu>& x, const Tensor<T, cpu>& weight,
                      const Tensor<T, cpu>& dy, Tensor<T, cpu>* dx, Tensor<T, cpu>& dweight, Tensor<T, cpu>* dbias,
@@ -1471,33 +1581,53 @@ void conv2d_backward(const ConvGeometry& g, const Tensor<T, cpu>& x, const Tenso
     using namespace cpu_detail;
     const index_t images = x.shape().n;
     const int slots = image_slots(images, g);
-    const index_t col_size = g.is_pointwise() ? 0 : g.patch() * g.out_plane();
+    const implicit_backward plan = plan_implicit_backward<T>(g, dx != nullptr);
+    const bool store_patches = !g.is_pointwise() && !plan.weight.tile;
+    const bool store_patch_gradients = dx && !g.is_pointwise() && !plan.input.tile;
+    const index_t col_size = g.patch() * g.out_plane();
     const index_t w_size = g.out_channels * g.patch();
-    // Per slot: patches, patch gradients, a weight-gradient partial and a bias-gradient partial.
-    const index_t slot_size = 2 * col_size + w_size + g.out_channels;
-    workspace.resize(Shape{.n = 1, .c = 1, .h = 1, .w = slots * slot_size});
+    // Shared: the flipped weight. Per slot: patches and patch gradients where stored, a
+    // weight-gradient partial and a bias-gradient partial.
+    const index_t flipped_size = plan.input.tile ? w_size : 0;
+    const index_t patches_size = store_patches ? col_size : 0, patch_gradients_size = store_patch_gradients ? col_size : 0;
+    const index_t slot_size = patches_size + patch_gradients_size + w_size + g.out_channels;
+    workspace.resize(Shape{.n = 1, .c = 1, .h = 1, .w = flipped_size + slots * slot_size});
     std::fill_n(workspace.data(), workspace.size(), T(0));
+    if (plan.input.tile) flip_weight(g, weight.data(), workspace.data());
     const int gemm_threads = slots > 1 ? 1 : cpu::threads();
 
     for_each_image(images, slots, [&](index_t n, int slot) {
-        T* scratch = workspace.data() + slot * slot_size;
+        T* scratch = workspace.data() + flipped_size + slot * slot_size;
         T* col = scratch;
-        T* dcol = scratch + col_size;
-        T* dw_part = scratch + 2 * col_size;
+        T* dcol = col + patches_size;
+        T* dw_part = dcol + patch_gradients_size;
         T* db_part = dw_part + w_size;
         const T* image = x.data() + n * g.in_channels * g.in_plane();
-        const T* patches = image;
-        if (!g.is_pointwise()) {
-            im2col(g, image, col);
-            patches = col;
-        }
         const T* dout = dy.data() + n * g.out_channels * g.out_plane();
-        multiply(as_is(dout, g.out_channels, g.out_plane()), transposed(patches, g.patch(), g.out_plane()), dw_part,
-                 true, gemm_threads);
         Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, 1>>(db_part, g.out_channels) +=
             view(dout, g.out_channels, g.out_plane()).rowwise().sum();
-        if (!dx) return;
-        T* dimage = dx->data() + n * g.in_channels * g.in_plane();
+        T* dimage = dx ? dx->data() + n * g.in_channels * g.in_plane() : nullptr;
+        if constexpr (std::is_same_v<T, float>) {
+            if (plan.weight.tile)
+                cpu_gemm::gemm(plan.weight, g.out_channels, g.patch(), g.out_plane(),
+                               cpu_gemm::pack_rows_of{dout, g.out_plane()}, cpu_gemm::pack_patches_transposed_of{&g, image},
+                               dw_part, g.patch(), true, gemm_threads);
+            if (dimage && plan.input.tile)
+                cpu_gemm::gemm(plan.input, g.in_channels, g.in_plane(), plan.input_geometry.patch(),
+                               cpu_gemm::pack_rows_of{workspace.data(), plan.input_geometry.patch()},
+                               cpu_gemm::pack_patches_of{&plan.input_geometry, dout}, dimage, g.in_plane(), false,
+                               gemm_threads);
+        }
+        if (!plan.weight.tile) {
+            const T* patches = image;
+            if (store_patches) {
+                im2col(g, image, col);
+                patches = col;
+            }
+            multiply(as_is(dout, g.out_channels, g.out_plane()), transposed(patches, g.patch(), g.out_plane()), dw_part,
+                     true, gemm_threads);
+        }
+        if (!dimage || plan.input.tile) return;
         const auto Wt = transposed(weight.data(), g.out_channels, g.patch());
         if (g.is_pointwise()) {
             multiply(Wt, as_is(dout, g.out_channels, g.out_plane()), dimage, false, gemm_threads);
@@ -1508,7 +1638,7 @@ void conv2d_backward(const ConvGeometry& g, const Tensor<T, cpu>& x, const Tenso
         }
     });
     for (int slot = 0; slot < slots; ++slot) {
-        const T* dw_part = workspace.data() + slot * slot_size + 2 * col_size;
+        const T* dw_part = workspace.data() + flipped_size + slot * slot_size + patches_size + patch_gradients_size;
         for (index_t i = 0; i < w_size; ++i) dweight.data()[i] += dw_part[i];
         if (dbias)
             for (index_t i = 0; i < g.out_channels; ++i) dbias->data()[i] += dw_part[w_size + i];
@@ -1546,7 +1676,8 @@ void conv_transpose2d_forward(const ConvGeometry& g, const Tensor<T, cpu>& x, co
     });
 }
 
-/// Accumulates dweight (and dbias) and, when dx is not null, writes dx.
+/// Accumulates dweight (and dbias) and, when dx is not null, writes dx. Both products read the
+/// patches of dy; on Chroma's kernels they are gathered while packing, not stored.
 template <class T>
 void conv_transpose2d_backward(const ConvGeometry& g, const Tensor<T, cpu>& x, const Tensor<T, cpu>& weight,
                                const Tensor<T, cpu>& dy, Tensor<T, cpu>* dx, Tensor<T, cpu>& dweight,
@@ -1554,7 +1685,15 @@ void conv_transpose2d_backward(const ConvGeometry& g, const Tensor<T, cpu>& x, c
     using namespace cpu_detail;
     const index_t images = x.shape().n;
     const int slots = image_slots(images, g);
-    const index_t col_size = g.is_pointwise() ? 0 : g.patch() * g.out_plane();
+    cpu_gemm::micro_kernel weight_kernel{}, input_kernel{};
+    if constexpr (std::is_same_v<T, float>) {
+        if (!g.is_pointwise()) {
+            weight_kernel = cpu_gemm::kernel_for_product(g.out_channels, g.patch(), g.out_plane());
+            if (dx) input_kernel = cpu_gemm::kernel_for_product(g.out_channels, g.out_plane(), g.patch());
+        }
+    }
+    const bool store_patches = !g.is_pointwise() && (!weight_kernel.tile || (dx && !input_kernel.tile));
+    const index_t col_size = store_patches ? g.patch() * g.out_plane() : 0;
     const index_t w_size = g.out_channels * g.patch();
     const index_t slot_size = col_size + w_size + g.in_channels;
     workspace.resize(Shape{.n = 1, .c = 1, .h = 1, .w = slots * slot_size});
@@ -1566,18 +1705,31 @@ void conv_transpose2d_backward(const ConvGeometry& g, const Tensor<T, cpu>& x, c
         T* dw_part = scratch + col_size;
         T* db_part = dw_part + w_size;
         const T* dimage = dy.data() + n * g.in_channels * g.in_plane();
+        const T* input = x.data() + n * g.out_channels * g.out_plane();
+        T* dinput = dx ? dx->data() + n * g.out_channels * g.out_plane() : nullptr;
+        Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, 1>>(db_part, g.in_channels) +=
+            view(dimage, g.in_channels, g.in_plane()).rowwise().sum();
         const T* patches = dimage;
-        if (!g.is_pointwise()) {
+        if (store_patches) {
             im2col(g, dimage, scratch);
             patches = scratch;
         }
-        const auto X = as_is(x.data() + n * g.out_channels * g.out_plane(), g.out_channels, g.out_plane());
-        multiply(X, transposed(patches, g.patch(), g.out_plane()), dw_part, true, gemm_threads);
-        Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, 1>>(db_part, g.in_channels) +=
-            view(dimage, g.in_channels, g.in_plane()).rowwise().sum();
-        if (dx)
-            multiply(as_is(weight.data(), g.out_channels, g.patch()), as_is(patches, g.patch(), g.out_plane()),
-                     dx->data() + n * g.out_channels * g.out_plane(), false, gemm_threads);
+        if constexpr (std::is_same_v<T, float>) {
+            if (weight_kernel.tile)
+                cpu_gemm::gemm(weight_kernel, g.out_channels, g.patch(), g.out_plane(),
+                               cpu_gemm::pack_rows_of{input, g.out_plane()}, cpu_gemm::pack_patches_transposed_of{&g, dimage},
+                               dw_part, g.patch(), true, gemm_threads);
+            if (dinput && input_kernel.tile)
+                cpu_gemm::gemm(input_kernel, g.out_channels, g.out_plane(), g.patch(),
+                               cpu_gemm::pack_rows_of{weight.data(), g.patch()}, cpu_gemm::pack_patches_of{&g, dimage},
+                               dinput, g.out_plane(), false, gemm_threads);
+        }
+        if (!weight_kernel.tile)
+            multiply(as_is(input, g.out_channels, g.out_plane()), transposed(patches, g.patch(), g.out_plane()), dw_part,
+                     true, gemm_threads);
+        if (dinput && !input_kernel.tile)
+            multiply(as_is(weight.data(), g.out_channels, g.patch()), as_is(patches, g.patch(), g.out_plane()), dinput,
+                     false, gemm_threads);
     });
     for (int slot = 0; slot < slots; ++slot) {
         const T* dw_part = workspace.data() + slot * slot_size + col_size;
@@ -1648,8 +1800,8 @@ struct Conv2d {
         const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
             detail::require_backward_ready(describe(), output_, dy);
             input_grad_.resize(input_.shape());
-            kernels::conv2d_backward(geometry_, input_, weight_.value, dy, &input_grad_, weight_.grad,
-                                     Bias ? &bias_.grad : nullptr, workspace_);
+            kernels::conv2d_backward(geometry_, input_, weight_.value, dy, &input_grad_, weight_.gradient(),
+                                     Bias ? &bias_.gradient() : nullptr, workspace_);
             return input_grad_;
         }
 
@@ -1738,8 +1890,8 @@ struct ConvTranspose2d {
         const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
             detail::require_backward_ready(describe(), output_, dy);
             input_grad_.resize(input_.shape());
-            kernels::conv_transpose2d_backward(geometry_, input_, weight_.value, dy, &input_grad_, weight_.grad,
-                                               Bias ? &bias_.grad : nullptr, workspace_);
+            kernels::conv_transpose2d_backward(geometry_, input_, weight_.value, dy, &input_grad_, weight_.gradient(),
+                                               Bias ? &bias_.gradient() : nullptr, workspace_);
             return input_grad_;
         }
 
@@ -1980,7 +2132,7 @@ struct BatchNorm2d {
             detail::require_backward_ready(describe(), output_, dy);
             input_grad_.resize(input_.shape());
             kernels::batch_norm_backward(input_, dy, weight_.value, saved_mean_, saved_invstd_, batch_statistics_,
-                                         input_grad_, weight_.grad, bias_.grad);
+                                         input_grad_, weight_.gradient(), bias_.gradient());
             return input_grad_;
         }
 
@@ -3277,7 +3429,7 @@ public:
     /// Sets every gradient to zero (backward adds into them).
     void zero_grad() {
         this->visit_parameters([](std::string_view, Parameter<T, B>& p) {
-            if (p.trainable()) kernels::fill(p.grad, T(0));
+            if (p.trainable() && p.has_gradient()) kernels::fill(p.grad, T(0));
         });
     }
 
@@ -3715,15 +3867,17 @@ namespace chroma::optim {
 template <class T, Backend B>
 class parameter_state {
 public:
-    /// Calls body(parameter, state tensors...) for each trainable parameter of `net`, creating
+    /// Calls body(parameter, state tensors...) for each trainable parameter of `net` (with
+    /// `with_gradient_only`, each that has a gradient, as PyTorch's optimisers skip a parameter
+    /// whose .grad is None), creating
     /// `buffers` zeroed state tensors per parameter on first use. State is matched by name, so a
     /// parameter that starts training later (a released Frozen block) gets fresh state and a
     /// frozen one keeps its own until it trains again.
     template <class Net, class F>
-    void for_each(Net& net, int buffers, F&& body) {
+    void for_each(Net& net, int buffers, F&& body, bool with_gradient_only = true) {
         std::size_t position = 0;  // where the next entry is expected: visits come in the same order
         net.visit_parameters([&](std::string_view name, Parameter<T, B>& p) {
-            if (!p.trainable()) return;
+            if (!p.trainable() || (with_gradient_only && !p.has_gradient())) return;
             entry* e = position < entries_.size() && entries_[position].name == name ? &entries_[position] : nullptr;
             if (!e) {
                 const auto it = std::find_if(entries_.begin(), entries_.end(), [&](const entry& x) { return x.name == name; });
@@ -3807,7 +3961,7 @@ public:
     /// can be loaded into it.
     template <class Net>
     void attach(Net& net) {
-        state_.for_each(net, options_.momentum != 0.0 ? 1 : 0, [](auto&, auto&) {});
+        state_.for_each(net, options_.momentum != 0.0 ? 1 : 0, [](auto&, auto&) {}, false);
     }
     const SgdOptions& options() const { return options_; }
 
@@ -3886,7 +4040,7 @@ public:
     /// can be loaded into it.
     template <class Net>
     void attach(Net& net) {
-        state_.for_each(net, 2, [](auto&, auto&) {});
+        state_.for_each(net, 2, [](auto&, auto&) {}, false);
     }
     const AdamOptions& options() const { return options_; }
 
@@ -3918,14 +4072,14 @@ double clip_grad_norm(Net& net, double max_norm) {
     if (!(max_norm > 0)) throw usage_error("clip_grad_norm: max_norm must be positive");
     double squares = 0.0;
     net.visit_parameters([&](std::string_view, auto& p) {
-        if (p.trainable()) squares += kernels::sum_of_squares(p.grad);
+        if (p.trainable() && p.has_gradient()) squares += kernels::sum_of_squares(p.grad);
     });
     const double norm = std::sqrt(squares);
     if (norm > max_norm) {
         const double factor = max_norm / (norm + 1e-6);
         net.visit_parameters([&](std::string_view, auto& p) {
             using T = typename std::remove_reference_t<decltype(p.value)>::value_type;
-            if (p.trainable()) kernels::scale(p.grad, static_cast<T>(factor));
+            if (p.trainable() && p.has_gradient()) kernels::scale(p.grad, static_cast<T>(factor));
         });
     }
     return norm;
@@ -5638,6 +5792,13 @@ private:
 //   top-k mean (k)     seed 003: the probability-weighted mean of the centres of the k most likely
 //                      bins, their probabilities renormalised to sum to 1; k = 2 by default.
 //
+// Any of them may first rebalance the distribution (Decoding::rebalanced(lambda)): each bin's
+// probability times its class-rebalancing weight under Zhang et al.'s ImageNet prior, the weights
+// their training loss uses (color/prior.hpp; lambda 0.5 there). A classifier trained without
+// rebalancing predicts p(colour | photo), which leans to the common, muted colours wherever the
+// photo leaves the colour open; dividing by the (mixed) prior removes that lean at decoding
+// time, so the amount of colour is chosen after training, on training photos, not fixed by it.
+//
 // The probabilities need not be normalised (every method renormalises). A value that is zero,
 // negative, NaN or infinite counts as probability 0, and a pixel with no positive probability
 // decodes to ab = (0, 0), neutral grey. Ties go to the lower bin index.
@@ -5658,6 +5819,7 @@ struct Decoding {
     Method method = Method::annealed_mean;
     double temperature = 0.38;  // annealed mean only
     int k = 2;                  // top-k mean only
+    double rebalance = 1.0;     // lambda of the rebalancing weights applied first; 1: none
 
     static constexpr Decoding annealed_mean(double temperature = 0.38) {
         return {.method = Method::annealed_mean, .temperature = temperature};
@@ -5666,21 +5828,37 @@ struct Decoding {
     static constexpr Decoding mean() { return annealed_mean(1.0); }
     static constexpr Decoding mode() { return {.method = Method::mode}; }
     static constexpr Decoding top_k_mean(int k = 2) { return {.method = Method::top_k_mean, .k = k}; }
+    /// The same decoding of the distribution rebalanced by Zhang's prior at `lambda` (in (0, 1];
+    /// smaller is more colour, 1 leaves it as it is).
+    constexpr Decoding rebalanced(double lambda) const {
+        Decoding d = *this;
+        d.rebalance = lambda;
+        return d;
+    }
+    bool rebalancing() const { return rebalance != 1.0; }
 
-    /// "annealed mean (T = 0.38)", "mode", "top-2 mean".
+    /// "annealed mean (T = 0.38)", "mode", "top-2 mean", "annealed mean (T = 0.38) of the
+    /// distribution rebalanced at lambda 0.5".
     std::string describe() const {
+        const auto text = [](double value) {
+            std::string t = std::to_string(value);
+            t.erase(t.find_last_not_of('0') + 1);
+            if (t.back() == '.') t.pop_back();
+            return t;
+        };
+        std::string how;
         switch (method) {
             case Method::mode:
-                return "mode";
+                how = "mode";
+                break;
             case Method::top_k_mean:
-                return "top-" + std::to_string(k) + " mean";
-            default: {
-                std::string t = std::to_string(temperature);
-                t.erase(t.find_last_not_of('0') + 1);
-                if (t.back() == '.') t.pop_back();
-                return "annealed mean (T = " + t + ")";
-            }
+                how = "top-" + std::to_string(k) + " mean";
+                break;
+            default:
+                how = "annealed mean (T = " + text(temperature) + ")";
         }
+        if (rebalancing()) how += " of the distribution rebalanced at lambda " + text(rebalance);
+        return how;
     }
 };
 
@@ -5791,7 +5969,29 @@ void decode(const Tensor<T, B>& probabilities, const AbBins& bins, const Decodin
         throw usage_error("a top-k mean needs k between 1 and " +
                           std::to_string(std::min<index_t>(max_top_k, bins.size())) + ", got " + std::to_string(how.k));
     ab.resize(Shape{.n = s.n, .c = 2, .h = s.h, .w = s.w});
-    kernels::decode_ab(probabilities, bins.interleaved(), how, ab);
+    if (!how.rebalancing()) {
+        kernels::decode_ab(probabilities, bins.interleaved(), how, ab);
+        return;
+    }
+    if (!(how.rebalance > 0.0 && how.rebalance <= 1.0))
+        throw usage_error("rebalancing at decoding needs lambda in (0, 1], got " + std::to_string(how.rebalance));
+    if (s.c != zhang_bin_count)
+        throw usage_error("rebalancing at decoding uses Zhang's prior over his " + std::to_string(zhang_bin_count) +
+                          " bins; these probabilities have " + std::to_string(s.c));
+    if constexpr (!B::host_accessible) {
+        throw usage_error("rebalancing at decoding runs on the CPU backend");
+    } else {
+        const std::vector<double> weights = rebalancing_weights(zhang_prior_vector(), how.rebalance);
+        Tensor<T, B> weighted(s);
+        for (index_t n = 0; n < s.n; ++n)
+            for (index_t q = 0; q < s.c; ++q) {
+                const T w = static_cast<T>(weights[static_cast<std::size_t>(q)]);
+                const T* from = probabilities.data() + (n * s.c + q) * s.plane();
+                T* to = weighted.data() + (n * s.c + q) * s.plane();
+                for (index_t i = 0; i < s.plane(); ++i) to[i] = from[i] * w;
+            }
+        kernels::decode_ab(weighted, bins.interleaved(), how, ab);
+    }
 }
 
 template <class T, Backend B>
@@ -7698,6 +7898,73 @@ OrientedSize apply_orientation(std::vector<T>& values, int width, int height, in
 
 }  // namespace chroma
 // ---- end chroma/data/exif_orientation.hpp ----
+// ---- begin chroma/data/jpeg_huffman_check.hpp ----
+// A check of a JPEG's Huffman tables before stb_image decodes it. stb_image (as Debian ships it,
+// 2022-09-08) builds each table from its 16 code counts without checking that they add up to at
+// most 256, the number of symbols a table can hold, and writes one byte per code into a
+// 257-byte array: a damaged or hostile file with larger counts writes past it (found by
+// fuzz/fuzz_image). Such a table is never valid, so the file is refused before stb sees it.
+//
+// Every DHT segment of the file is read, also those between the scans of a progressive JPEG:
+// the walk goes from marker to marker and steps over entropy-coded data byte by byte (a 0xFF
+// there is always followed by 0x00 or a restart marker). Each table is read as stb reads it,
+// bytes past the end of the file counting as 0, so every table stb would build is seen.
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+
+namespace chroma {
+
+/// What is wrong with a JPEG's Huffman tables ("a Huffman table defines 300 codes ..."), or
+/// nothing when each defines at most 256 codes or the bytes are not a JPEG. `frame_seen`, when
+/// given, says whether a frame header (SOF) was among the bytes: stb_image reads the tables
+/// before it when it only probes the size.
+inline std::optional<std::string> jpeg_huffman_table_problem(std::span<const std::uint8_t> file,
+                                                             bool* frame_seen = nullptr) {
+    if (frame_seen) *frame_seen = false;
+    if (file.size() < 4 || file[0] != 0xFF || file[1] != 0xD8) return std::nullopt;
+    const auto byte = [&](std::size_t at) -> unsigned { return at < file.size() ? file[at] : 0u; };
+    std::size_t at = 2;
+    while (at + 1 < file.size()) {
+        if (file[at] != 0xFF) {  // entropy-coded data: on to the next marker
+            ++at;
+            continue;
+        }
+        const unsigned marker = file[at + 1];
+        if (marker == 0xFF) {  // fill byte
+            ++at;
+            continue;
+        }
+        // A stuffed zero, TEM, SOI and the restart markers carry no length.
+        if (marker == 0x00 || marker == 0x01 || marker == 0xD8 || (marker >= 0xD0 && marker <= 0xD7)) {
+            at += 2;
+            continue;
+        }
+        if (marker == 0xD9) break;  // EOI
+        if (frame_seen && marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC)
+            *frame_seen = true;
+        const std::size_t length = byte(at + 2) << 8 | byte(at + 3);
+        if (marker == 0xC4) {
+            long remaining = static_cast<long>(length) - 2;  // as stb counts it
+            std::size_t table = at + 4;
+            while (remaining > 0) {
+                std::size_t codes = 0;
+                for (std::size_t i = 0; i < 16; ++i) codes += byte(table + 1 + i);
+                if (codes > 256)
+                    return "a Huffman table defines " + std::to_string(codes) + " codes; a table holds at most 256";
+                table += 17 + codes;
+                remaining -= static_cast<long>(17 + codes);
+            }
+        }
+        at += 2 + (length < 2 ? 2 : length);
+    }
+    return std::nullopt;
+}
+
+}  // namespace chroma
+// ---- end chroma/data/jpeg_huffman_check.hpp ----
 
 #if !defined(STBI_INCLUDE_STB_IMAGE_H)
 #define STB_IMAGE_STATIC
@@ -7971,6 +8238,9 @@ static inline ImageInfo probe_memory(std::span<const std::uint8_t> bytes, const 
     if (bytes.size() > stb_max_bytes)
         throw image_too_large_error("image file '" + name + "' is " + std::to_string(bytes.size()) +
                                     " bytes; stb_image reads files of at most 2 GiB");
+    // Before stb reads any of it: stb builds the Huffman tables while it probes a JPEG's size.
+    if (const auto problem = jpeg_huffman_table_problem(bytes))
+        throw corrupt_image_error("image file '" + name + "' is a damaged JPEG, not decoded: " + *problem);
     std::uint64_t png_width = 0, png_height = 0;
     if (png_header_size(bytes, png_width, png_height)) check_header_size(name, png_width, png_height, limits);
     const auto length = static_cast<int>(bytes.size());
@@ -8074,7 +8344,16 @@ static inline ImageInfo read_image_info(const std::filesystem::path& path) {
     const std::string name = path.string();
     detail::check_image_file(path);
     std::vector<std::uint8_t> head = detail::read_file_bytes(path, detail::png_header_bytes);
-    if (detail::signature_format(head) == "JPEG") head = detail::read_file_bytes(path, detail::jpeg_exif_header_bytes);
+    if (detail::signature_format(head) == "JPEG") {
+        head = detail::read_file_bytes(path, detail::jpeg_exif_header_bytes);
+        // stbi_info reads up to the frame header, building the Huffman tables before it: check
+        // them all, in the whole file when the frame header lies beyond the head.
+        bool frame_seen = false;
+        auto problem = jpeg_huffman_table_problem(head, &frame_seen);
+        if (!problem && !frame_seen && head.size() == detail::jpeg_exif_header_bytes)
+            problem = jpeg_huffman_table_problem(detail::read_file_bytes(path, std::filesystem::file_size(path)));
+        if (problem) throw corrupt_image_error("image file '" + name + "' is a damaged JPEG: " + *problem);
+    }
     std::uint64_t png_width = 0, png_height = 0;
     const bool png = detail::png_header_size(head, png_width, png_height);
     if (png) detail::check_header_size(name, png_width, png_height, ImageLimits{.max_pixels = UINT64_MAX});
@@ -9859,7 +10138,11 @@ public:
                 for (int d = 0; d < rank; ++d) {
                     e.dims.push_back(in.read<std::int64_t>("a dimension"));
                     if (e.dims.back() < 0) throw file_error(source + ": entry '" + name + "' has a negative dimension");
-                    count_values *= static_cast<std::uint64_t>(e.dims.back());
+                    const auto extent = static_cast<std::uint64_t>(e.dims.back());
+                    // Dimensions whose product overflows would wrap to a small length that fits.
+                    if (extent != 0 && count_values > (std::uint64_t(1) << 60) / extent)
+                        throw file_error(source + ": entry '" + name + "' claims more values than any file holds");
+                    count_values *= extent;
                 }
                 length = count_values * (e.type == kind::float_tensor ? 4 : 8);
             } else if (e.type == kind::text) {
@@ -10455,6 +10738,35 @@ void load_safetensors(const SafetensorsFile& file, Net& net, bool strict = true)
 template <class Net>
 void load_safetensors(const std::filesystem::path& path, Net& net, bool strict = true) {
     load_safetensors(SafetensorsFile::load(path), net, strict);
+}
+
+/// What load_matching_safetensors took and left.
+struct PartialLoad {
+    std::vector<std::string> loaded;       // the model's tensors read from the file
+    std::vector<std::string> not_in_file;  // the model's tensors the file lacks: left as they were
+    std::vector<std::string> other_shape;  // in both, but of another shape: left as they were
+};
+
+/// Starts `net` from another model's file: every tensor of the model that the file holds under
+/// the same name and with the same shape is read; the rest (a new head, say) is left as it was
+/// and named in the result. Tensors of the file that the model lacks are ignored.
+template <class Net>
+PartialLoad load_matching_safetensors(const SafetensorsFile& file, Net& net) {
+    PartialLoad result;
+    net.visit_parameters([&](std::string_view name, auto& p) {
+        const std::string key(name);
+        if (!file.contains(key)) {
+            result.not_in_file.push_back(key);
+            return;
+        }
+        if (file.tensor_info(key).dims != dims_of(p.value.shape(), p.rank)) {
+            result.other_shape.push_back(key);
+            return;
+        }
+        file.get(key, p.value, p.rank);
+        result.loaded.push_back(key);
+    });
+    return result;
 }
 
 }  // namespace chroma::io
@@ -12543,17 +12855,36 @@ private:
 //   topk:K      the mean of the K most likely bins, renormalised (seed 003: 2)
 //   mean        the plain expectation (annealed at T = 1)
 //   mode        the most likely bin
+// Any of them followed by ",rebalance:LAMBDA" (0 < LAMBDA <= 1) decodes the distribution
+// rebalanced by Zhang's prior first (color/decoding.hpp): "annealed:0.38,rebalance:0.5".
 #include <cstdlib>
 #include <string>
 
 
 namespace chroma::inference {
 
-inline color::Decoding parse_decoding(const std::string& text) {
+inline color::Decoding parse_decoding(const std::string& whole) {
     const auto fail = [&]() -> color::Decoding {
-        throw usage_error("decoding '" + text + "' is not one of annealed:T (T > 0), topk:K (K 1 to " +
-                          std::to_string(color::max_top_k) + "), mean, mode");
+        throw usage_error("decoding '" + whole + "' is not one of annealed:T (T > 0), topk:K (K 1 to " +
+                          std::to_string(color::max_top_k) + "), mean, mode, optionally followed by ,rebalance:LAMBDA "
+                          "(0 < LAMBDA <= 1)");
     };
+    const auto comma = whole.find(',');
+    if (comma != std::string::npos) {
+        const std::string rest = whole.substr(comma + 1), prefix = "rebalance:";
+        if (!rest.starts_with(prefix) || rest.size() == prefix.size()) return fail();
+        char* end = nullptr;
+        const double lambda = std::strtod(rest.c_str() + prefix.size(), &end);
+        if (*end != '\0' || !(lambda > 0.0 && lambda <= 1.0)) return fail();
+        const auto base = whole.substr(0, comma);
+        if (base.find(',') != std::string::npos) return fail();
+        try {
+            return parse_decoding(base).rebalanced(lambda);
+        } catch (const usage_error&) {
+            return fail();
+        }
+    }
+    const std::string& text = whole;
     if (text == "mean") return color::Decoding::mean();
     if (text == "mode") return color::Decoding::mode();
     const auto colon = text.find(':');
@@ -12573,16 +12904,21 @@ inline color::Decoding parse_decoding(const std::string& text) {
     return fail();
 }
 
-/// The text parse_decoding reads back: "annealed:0.38", "topk:2", "mode".
+/// The text parse_decoding reads back: "annealed:0.38", "topk:2", "mode", "annealed:0.38,rebalance:0.5".
 inline std::string decoding_text(const color::Decoding& decoding) {
+    std::string text;
     switch (decoding.method) {
         case color::Decoding::Method::mode:
-            return "mode";
+            text = "mode";
+            break;
         case color::Decoding::Method::top_k_mean:
-            return "topk:" + std::to_string(decoding.k);
+            text = "topk:" + std::to_string(decoding.k);
+            break;
         default:
-            return "annealed:" + chroma::detail::number_text(decoding.temperature);
+            text = "annealed:" + chroma::detail::number_text(decoding.temperature);
     }
+    if (decoding.rebalancing()) text += ",rebalance:" + chroma::detail::number_text(decoding.rebalance);
+    return text;
 }
 
 }  // namespace chroma::inference
@@ -13234,7 +13570,7 @@ GradcheckResult check_gradients(L& layer, Tensor<double> x, Rng& rng, const Grad
     const Tensor<double> r = random_tensor(y0.shape(), rng);
 
     layer.visit_parameters([](std::string_view, Parameter<double>& p) {
-        if (p.trainable()) p.grad.fill(0.0);
+        if (p.trainable()) p.gradient().fill(0.0);
     });
     const Tensor<double> dx = layer.backward(r).clone();
     std::vector<Tensor<double>> param_grads;
