@@ -120,6 +120,9 @@ TEST_CASE("inputs the fuzzers found are refused with a reason, never decoded int
     CHECK_THROWS_WITH(read_image_info(in_probe), Catch::Contains("jpeg_huffman_overflow_in_probe.jpg") &&
                                                       Catch::Contains("Huffman table"));
     CHECK_THROWS_WITH(load_image(in_probe), Catch::Contains("Huffman table"));
+    // And after 0xFF fill bytes before the SOI marker, which stb accepts.
+    CHECK_THROWS_WITH(load_image(fixtures / "fuzz" / "jpeg_huffman_overflow_after_fill.jpg"),
+                      Catch::Contains("Huffman table"));
 
     // A valid JPEG passes the check, baseline or progressive, and so do bytes that are no JPEG.
     chroma::testing::TemporaryFolder folder("fuzz_regressions");

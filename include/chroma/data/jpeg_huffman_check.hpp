@@ -24,9 +24,12 @@ namespace chroma {
 inline std::optional<std::string> jpeg_huffman_table_problem(std::span<const std::uint8_t> file,
                                                              bool* frame_seen = nullptr) {
     if (frame_seen) *frame_seen = false;
-    if (file.size() < 4 || file[0] != 0xFF || file[1] != 0xD8) return std::nullopt;
-    const auto byte = [&](std::size_t at) -> unsigned { return at < file.size() ? file[at] : 0u; };
-    std::size_t at = 2;
+    // stb takes any number of 0xFF fill bytes before the SOI marker, as before any marker.
+    std::size_t at = 0;
+    while (at < file.size() && file[at] == 0xFF) ++at;
+    if (at == 0 || at >= file.size() || file[at] != 0xD8) return std::nullopt;
+    ++at;
+    const auto byte = [&](std::size_t i) -> unsigned { return i < file.size() ? file[i] : 0u; };
     while (at + 1 < file.size()) {
         if (file[at] != 0xFF) {  // entropy-coded data: on to the next marker
             ++at;
