@@ -45,6 +45,20 @@ inline MakeTransform resize_and_crop(int size, int crop) {
     };
 }
 
+/// Scale augmentation (--zoom): training sees a random square of `min_fraction` to all of each
+/// photo's shorter side (after resizing it to `size`; packed photos as they are), resized to `crop`
+/// and flipped; validation sees the whole centre square resized to `crop`, the view colourising has.
+inline MakeTransform resize_and_zoom(int size, int crop, double min_fraction) {
+    return [size, crop, min_fraction](bool training, bool packed) -> chroma::data::Transform {
+        if (!training) return chroma::data::evaluation_transform(crop, crop);
+        auto augment = chroma::data::scale_augmented_training_transform(crop, min_fraction);
+        if (packed) return augment;
+        return [size, augment](const chroma::FloatImage& image, chroma::Rng& rng) {
+            return augment(chroma::data::resize_shorter_side(image, size), rng);
+        };
+    };
+}
+
 /// Builds the training and validation loaders and returns run(training, validation). Errors
 /// are printed after the program's name and give status 1.
 template <class Run>

@@ -20,6 +20,10 @@
 // (models/pretrained_resnet.hpp), held frozen until the epoch given by --release-encoder (1-based;
 // default: frozen throughout). Without --pretrained the encoder trains from random weights.
 //
+// --zoom F trains on random squares of F to all of each photo's shorter side, resized to --crop
+// (scale augmentation: pack at 224 px, train at 160, and each epoch shows other views), and
+// validates on the whole photo resized to --crop.
+//
 // --final-lr X anneals the rate from --lr to X over the run's epochs (cosine); without it the rate is
 // --lr throughout. --anneal-from EPOCH (1-based) starts that cosine at a later epoch, a warm restart
 // for fine-tuning a finished run (--resume --epochs 30 --anneal-from 23). Resumed runs follow the
@@ -28,7 +32,7 @@
 //   train_photos FOLDER [--model resnet-unet|resnet-unet-classifier|photo-unet] [--pretrained FILE]
 //                [--release-encoder EPOCH] [--init-from MODEL.safetensors] [--temperature 0.38]
 //                [--images 200] [--epochs 30] [--batch 16] [--lr X] [--final-lr X] [--anneal-from EPOCH]
-//                [--crop 56] [--rebalance 0.5] [--out runs/photos] [--resume]
+//                [--crop 56] [--zoom 0.6] [--rebalance 0.5] [--out runs/photos] [--resume]
 //   train_photos --packed photos.pack [...]
 #include <chroma/chroma.hpp>
 #include <chroma/models/photo_unet.hpp>
@@ -59,6 +63,7 @@ struct Settings {
     double rebalance = 0.0;  // lambda of the class rebalancing; 0: plain L1 (or cross-entropy)
     double temperature = 0.38;  // the classifier's annealed mean in validation
     int prior_batches = 100;
+    double zoom = 0.0;  // > 0: random squares of zoom to all of the shorter side, resized to the crop
     bool resume = false;
 };
 
@@ -67,7 +72,7 @@ int usage(const char* program) {
                  "usage: %s FOLDER [--model resnet-unet|resnet-unet-classifier|photo-unet] [--pretrained FILE]\n"
                  "                 [--release-encoder EPOCH] [--init-from MODEL.safetensors] [--temperature T]\n"
                  "                 [--images N] [--epochs N] [--batch N] [--lr X] [--final-lr X] [--anneal-from EPOCH]\n"
-                 "                 [--crop PX]"
+                 "                 [--crop PX] [--zoom MIN_FRACTION]"
                  "                 [--rebalance LAMBDA] [--out DIR] [--resume]\n"
                  "       %s --packed FILE [--epochs N] ...   (a file made by `chroma pack`)\n",
                  program, program);
@@ -184,6 +189,7 @@ int main(int argc, char** argv) {
         else if (arg == "--anneal-from") s.anneal_from = std::atoi(value());
         else if (arg == "--out") s.out = value();
         else if (arg == "--crop") s.crop = std::atoi(value());
+        else if (arg == "--zoom") s.zoom = std::atof(value());
         else if (arg == "--rebalance") s.rebalance = std::atof(value());
         else if (arg == "--resume") s.resume = true;
         else if (arg == "--packed") s.packed = value();
@@ -210,14 +216,17 @@ int main(int argc, char** argv) {
         return 2;
     }
     if ((s.images != 0 && s.images < 10) || s.epochs < 1 || s.batch < 1 || s.crop < 8 || s.crop % 8 != 0 ||
-        !(s.rebalance >= 0.0 && s.rebalance <= 1.0) || s.anneal_from < 1 || s.anneal_from > s.epochs) {
+        !(s.rebalance >= 0.0 && s.rebalance <= 1.0) || s.anneal_from < 1 || s.anneal_from > s.epochs ||
+        !(s.zoom >= 0.0 && s.zoom <= 1.0)) {
         std::fprintf(stderr, "--images must be 0 (all) or at least 10, --epochs and --batch at least 1, --crop a "
-                             "multiple of 8, --rebalance in [0, 1], --anneal-from an epoch of the run\n");
+                             "multiple of 8, --rebalance and --zoom in [0, 1], --anneal-from an epoch of the run\n");
         return 2;
     }
 
     const examples::PhotoSource source{
         .folder = s.folder, .packed = s.packed, .images = s.images, .batch = s.batch, .threads = s.threads};
     auto train = [&](auto& training, auto& validation) { return train_with_chosen_task(training, validation, s); };
-    return examples::with_photo_loaders("train_photos", source, examples::resize_and_crop(s.size, s.crop), train);
+    const auto transform = s.zoom > 0.0 ? examples::resize_and_zoom(s.size, s.crop, s.zoom)
+                                        : examples::resize_and_crop(s.size, s.crop);
+    return examples::with_photo_loaders("train_photos", source, transform, train);
 }

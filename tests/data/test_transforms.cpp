@@ -2,6 +2,7 @@
 // interpolate, crops, flips, padding, fitting to a square, and CIELAB written into a batch.
 #include <catch2/catch.hpp>
 
+#include <chroma/data/loader.hpp>
 #include <chroma/data/transforms.hpp>
 
 #include <algorithm>
@@ -277,6 +278,40 @@ TEST_CASE("random crops of seed 001's sizes are windows of the image, reproducib
     }
     CHECK(flipped > 5);
     CHECK(flipped < 35);
+}
+
+TEST_CASE("random resized squares are windows of 0.6 to all of the shorter side, zoomed to the size", "[transforms]") {
+    // A 224 x 180 image of coordinates: area-resizing an s-pixel window from x0 to 160 pixels puts
+    // x0 + (i + 0.5) s / 160 - 0.5 in output pixel i, so the window can be read back from the output.
+    const FloatImage image = coordinates(224, 180);
+    const int size = 160;
+    Rng rng(3), again(3);
+    std::set<int> sides;
+    for (int i = 0; i < 40; ++i) {
+        const FloatImage out = random_resized_square(image, size, 0.6, rng);
+        REQUIRE(out.width == size);
+        REQUIRE(out.height == size);
+        CHECK(random_resized_square(image, size, 0.6, again).values == out.values);
+        const double x_span = out.at(size - 1, 0, 0) - out.at(0, 0, 0);
+        const double y_span = out.at(0, size - 1, 1) - out.at(0, 0, 1);
+        const double side = x_span * size / (size - 1);
+        CHECK(y_span == Approx(x_span).margin(1e-3));  // square
+        CHECK(side >= 0.6 * 180 - 1);
+        CHECK(side <= 180 + 1e-3);
+        const double x0 = out.at(0, 0, 0) + 0.5 - 0.5 * side / size, y0 = out.at(0, 0, 1) + 0.5 - 0.5 * side / size;
+        CHECK(x0 >= -1e-3);
+        CHECK(y0 >= -1e-3);
+        CHECK(x0 + side <= 224 + 1e-3);
+        CHECK(y0 + side <= 180 + 1e-3);
+        sides.insert(static_cast<int>(std::lround(side)));
+    }
+    CHECK(sides.size() > 15);  // 40 draws over 72 possible sides
+    // The whole shorter side at min_fraction 1: a square image comes back as it was.
+    const FloatImage square = coordinates(size, size);
+    CHECK(random_resized_square(square, size, 1.0, rng).values == square.values);
+    CHECK_THROWS_WITH(random_resized_square(image, size, 0.0, rng), Catch::Contains("min_fraction"));
+    CHECK_THROWS_AS(random_resized_square(image, size, 1.5, rng), usage_error);
+    CHECK_THROWS_AS(scale_augmented_training_transform(0, 0.6), usage_error);
 }
 
 TEST_CASE("pad_to_square centres portrait and landscape images and fills every channel", "[transforms]") {

@@ -53,6 +53,17 @@ inline Transform training_transform(int resize, int crop) {
     };
 }
 
+/// Training augmentation with scale: random_resized_square (a window of min_fraction to all of the
+/// shorter side, resized to crop x crop), flipped horizontally with probability 1/2.
+inline Transform scale_augmented_training_transform(int crop, double min_fraction) {
+    if (crop <= 0 || !(min_fraction > 0.0 && min_fraction <= 1.0))
+        throw usage_error("scale_augmented_training_transform: the crop (" + std::to_string(crop) +
+                          ") must be positive and min_fraction (" + std::to_string(min_fraction) + ") in (0, 1]");
+    return [crop, min_fraction](const FloatImage& image, Rng& rng) {
+        return random_flip(random_resized_square(image, crop, min_fraction, rng), rng);
+    };
+}
+
 /// Evaluation: resize the shorter side to `resize` (0: keep), then the centre `crop` x `crop`.
 inline Transform evaluation_transform(int resize, int crop) {
     if (crop <= 0 || (resize > 0 && crop > resize))

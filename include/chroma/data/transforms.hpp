@@ -212,6 +212,22 @@ inline FloatImage random_crop(const FloatImage& image, int width, int height, Rn
     return crop(image, x, y, width, height);
 }
 
+/// Scale augmentation: a square window whose side is a uniformly drawn fraction in [min_fraction, 1]
+/// of the image's shorter side, at a uniformly random position, resized to size x size. A photo
+/// packed at 224 px and trained at 160 is then seen whole at one epoch and zoomed up to
+/// 1 / min_fraction at another, where a fixed crop would show the same view every time. Draws the
+/// side, then x, then y from `rng`.
+inline FloatImage random_resized_square(const FloatImage& image, int size, double min_fraction, Rng& rng) {
+    detail::check_image("random_resized_square", image);
+    detail::check_size("random_resized_square", size, size);
+    if (!(min_fraction > 0.0 && min_fraction <= 1.0))
+        throw usage_error("random_resized_square: min_fraction must be in (0, 1], got " + std::to_string(min_fraction));
+    const int shorter = std::min(image.width, image.height);
+    const double fraction = min_fraction + (1.0 - min_fraction) * rng.uniform();
+    const int side = std::clamp(static_cast<int>(std::lround(fraction * shorter)), 1, shorter);
+    return resize(random_crop(image, side, side, rng), size, size);
+}
+
 /// The mirror image, left and right exchanged.
 inline FloatImage flip_horizontal(const FloatImage& image) {
     detail::check_image("flip_horizontal", image);
