@@ -186,3 +186,169 @@ TEST_CASE("a run resumed just before a frozen block is released trains as the un
         }
     CHECK(first_layer_moved);
 }
+
+namespace {
+
+// Compares two log.csv files row by row, every column but the wall-clock seconds.
+void check_same_log(const fs::path& expected, const fs::path& actual) {
+    const auto want = train::CsvLog::rows(read_all(expected)), got = train::CsvLog::rows(read_all(actual));
+    REQUIRE(got.size() == want.size());
+    for (std::size_t r = 0; r < want.size(); ++r)
+        for (const auto& [column, value] : want[r]) {
+            if (column == "seconds") continue;
+            INFO("row " << r << ", column " << column);
+            REQUIRE(got[r].count(column) == 1);
+            if (std::isnan(value))
+                CHECK(std::isnan(got[r].at(column)));
+            else
+                CHECK(got[r].at(column) == value);
+        }
+}
+
+void check_same_parameters(Model<Net>& expected, Model<Net>& actual) {
+    for (const auto& name : expected.parameter_names())
+        for (index_t i = 0; i < expected.parameter(name).value.size(); ++i)
+            REQUIRE(actual.parameter(name).value[i] == expected.parameter(name).value[i]);
+}
+
+// The run the kill test interrupts: 6 epochs of 12 batches, long enough for kills to land in
+// every part of an epoch, short enough to repeat.
+constexpr int kill_test_epochs = 6;
+train::TrainResult kill_test_training(const fs::path& out, bool resume, Model<Net>& model) {
+    std::vector<train::Batch> batches;
+    for (int i = 0; i < 12; ++i) batches.push_back(make_batch(100 + i, 4, 16));
+    train::FixedBatches training(std::move(batches)), validation({make_batch(4)});
+    train::RegressionTask<> task;
+    optim::Adam<> adam({.learning_rate = 1e-3});
+    train::Trainer trainer(model, task, adam,
+                           {.epochs = kill_test_epochs, .output = out, .resume = resume, .quiet = true});
+    return trainer.fit(training, validation);
+}
+
+}  // namespace
+
+TEST_CASE("a resumed run rewrites log.csv to its checkpoint's epochs, whichever was written last") {
+    train::FixedBatches training({make_batch(1), make_batch(2)}), validation({make_batch(4)});
+    auto run = [&](const fs::path& out, int epochs, bool resume, Model<Net>& model) {
+        train::RegressionTask<> task;
+        optim::Adam<> adam({.learning_rate = 1e-3});
+        train::Trainer trainer(model, task, adam, {.epochs = epochs, .output = out, .resume = resume, .quiet = true});
+        return trainer.fit(training, validation);
+    };
+    const fs::path straight_out = fresh_folder("log_straight");
+    Model<Net> straight(3);
+    run(straight_out, 4, false, straight);
+
+    // Killed after epoch 3's row reached log.csv but before its checkpoint did: the file has
+    // three rows, the checkpoint two.
+    const fs::path out = fresh_folder("log_killed");
+    Model<Net> first(3);
+    run(out, 2, false, first);
+    fs::copy_file(out / "checkpoint.ckpt", out / "after_two.ckpt");
+    Model<Net> second(3);
+    run(out, 3, true, second);
+    REQUIRE(train::CsvLog::rows(read_all(out / "log.csv")).size() == 3);
+    fs::rename(out / "after_two.ckpt", out / "checkpoint.ckpt");
+    Model<Net> resumed(77);
+    const auto result = run(out, 4, true, resumed);
+    CHECK(result.epochs.front().epoch == 3);
+    check_same_log(straight_out / "log.csv", out / "log.csv");  // four rows, epoch 3 once
+    check_same_parameters(straight, resumed);
+
+    // A log row lost (killed the other way round): it comes back from the checkpoint.
+    const std::string full = read_all(out / "log.csv");
+    std::ofstream(out / "log.csv", std::ios::binary) << full.substr(0, full.rfind('\n', full.size() - 2) + 1);
+    REQUIRE(train::CsvLog::rows(read_all(out / "log.csv")).size() == 3);
+    Model<Net> again(77);
+    run(out, 5, true, again);
+    const auto rows = train::CsvLog::rows(read_all(out / "log.csv"));
+    REQUIRE(rows.size() == 5);
+    CHECK(rows[3].at("epoch") == 4);
+    CHECK(rows[3].at("train_loss") == train::CsvLog::rows(read_all(straight_out / "log.csv"))[3].at("train_loss"));
+}
+
+#if defined(__linux__)
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+
+extern char** environ;
+
+// Run in a child process by the kill test below (hidden: not part of a normal run).
+TEST_CASE("kill test child: trains into CHROMA_KILL_TEST_OUT", "[.]") {
+    const char* out = std::getenv("CHROMA_KILL_TEST_OUT");
+    if (out == nullptr) return;
+    Model<Net> model(3);
+    kill_test_training(out, false, model);
+}
+
+namespace {
+
+// Starts this test executable again, running only the child test case, training into `out`.
+pid_t start_training_child(const fs::path& out) {
+    static const std::string variable_prefix = "CHROMA_KILL_TEST_OUT=";
+    std::vector<std::string> environment;
+    for (char** e = environ; *e != nullptr; ++e)
+        if (std::string_view(*e).rfind(variable_prefix, 0) != 0) environment.emplace_back(*e);
+    environment.push_back(variable_prefix + out.string());
+    std::vector<char*> envp;
+    for (auto& e : environment) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    const std::string self = fs::read_symlink("/proc/self/exe").string();
+    std::string program = "test_trainer", name = "kill test child: trains into CHROMA_KILL_TEST_OUT",
+                out_flag = "--out", null_device = "/dev/null";
+    char* argv[] = {program.data(), name.data(), out_flag.data(), null_device.data(), nullptr};
+    const pid_t child = ::fork();
+    if (child == 0) {  // only exec between fork and exec: the parent may have threads
+        ::execve(self.c_str(), argv, envp.data());
+        ::_exit(127);
+    }
+    return child;
+}
+
+}  // namespace
+
+TEST_CASE("training killed with SIGKILL at random moments resumes to the uninterrupted run's model and log") {
+    const fs::path straight_out = fresh_folder("kill_straight");
+    Model<Net> straight(3);
+    kill_test_training(straight_out, false, straight);
+
+    // A child run left alone first: the same model and log as in this process, and its duration.
+    const fs::path whole = fresh_folder("kill_whole");
+    const auto started = std::chrono::steady_clock::now();
+    const pid_t first = start_training_child(whole);
+    REQUIRE(first > 0);
+    int status = 0;
+    ::waitpid(first, &status, 0);
+    REQUIRE(WIFEXITED(status));
+    REQUIRE(WEXITSTATUS(status) == 0);
+    const double child_us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - started).count();
+    check_same_log(straight_out / "log.csv", whole / "log.csv");
+
+    Rng rng(17);
+    int mid_run = 0;
+    for (int k = 0; k < 8; ++k) {
+        INFO("kill " << k);
+        const fs::path out = fresh_folder("kill_" + std::to_string(k));
+        const pid_t child = start_training_child(out);
+        REQUIRE(child > 0);
+        ::usleep(static_cast<useconds_t>(rng.uniform(0.0, child_us)));
+        ::kill(child, SIGKILL);
+        ::waitpid(child, &status, 0);
+        const bool checkpointed = fs::exists(out / "checkpoint.ckpt");
+        if (checkpointed) {
+            const auto epochs_done = io::Checkpoint::load(out / "checkpoint.ckpt").get_integer("epoch");
+            if (epochs_done > 0 && epochs_done < kill_test_epochs) ++mid_run;
+        }
+        Model<Net> resumed(77);  // every value comes from the checkpoint, or from seed 3 on a fresh start
+        if (!checkpointed) resumed = Model<Net>(3);
+        kill_test_training(out, true, resumed);
+        check_same_parameters(straight, resumed);
+        check_same_log(straight_out / "log.csv", out / "log.csv");
+    }
+    CHECK(mid_run >= 2);  // kills spread over the run mostly land between its first and last checkpoints
+}
+#endif

@@ -27,6 +27,7 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -185,7 +186,7 @@ public:
         GanResult result;
         int first_epoch = 0;
         if (options_.resume && std::filesystem::exists(checkpoint_path())) first_epoch = restore();
-        CsvLog log(options_.output / "log.csv", options_.resume && first_epoch > 0);
+        const auto log = detail::open_run_log(options_.output / "log.csv", first_epoch > 0, restored_log_);
         detail::interrupt_requested.store(false);
         const auto previous_handler = std::signal(SIGINT, detail::request_interrupt);
         for (int epoch = first_epoch; epoch < options_.epochs; ++epoch) {
@@ -194,14 +195,14 @@ public:
             const stop_reason outcome = train_epoch(train, epoch, record);
             if (outcome != stop_reason::finished) {
                 result.reason = outcome;
-                result.message = outcome == stop_reason::interrupted ? interrupted(epoch) : non_finite(epoch);
+                result.message = outcome == stop_reason::interrupted ? interrupted(epoch, log->text()) : non_finite(epoch);
                 break;
             }
             validate(validation, epoch, record);
             history_.push_back(record);
             result.epochs.push_back(record);
-            save(epoch + 1);
-            write_log(log, record);
+            write_log(*log, record);
+            save(epoch + 1, log->text());
             draw_curves();
             report(record);
         }
@@ -320,8 +321,9 @@ private:
         }
     }
 
-    void save(int epochs_done) {
+    void save(int epochs_done, const std::string& log_text) {
         io::Checkpoint c;
+        c.put_text("log", log_text);
         io::save_parameters(c, generator_, "generator.");
         io::save_parameters(c, critic_.net(), "discriminator.");
         detail::save_optimiser(c, generator_optimiser_, "generator_optimiser.");
@@ -342,6 +344,17 @@ private:
         step_ = c.get_integer("step");
         critic_updates_ = c.get_integer("critic_updates");
         const int epoch = static_cast<int>(c.get_integer("epoch"));
+        if (c.contains("log")) {
+            restored_log_ = c.get_text("log");
+            for (const auto& row : CsvLog::rows(*restored_log_)) {
+                GanEpochRecord r;
+                r.epoch = static_cast<int>(row.at("epoch"));
+                r.discriminator_loss = row.at("discriminator_loss");
+                r.generator_loss = row.at("generator_loss");
+                r.validation_loss = row.at("validation_loss");
+                history_.push_back(r);  // the loss curve then covers the whole run
+            }
+        }
         if (!options_.quiet) std::fprintf(stderr, "resuming from %s after epoch %d\n", checkpoint_path().c_str(), epoch);
         return epoch;
     }
@@ -392,11 +405,12 @@ private:
         return detail::non_finite_message("a GAN loss", bad_loss_, epoch, step_, checkpoint_path(),
                                           "Try lower learning rates.");
     }
-    std::string interrupted(int epoch) {
-        save(epoch);  // the epoch in progress is not counted: resuming repeats it
+    std::string interrupted(int epoch, const std::string& log_text) {
+        save(epoch, log_text);  // the epoch in progress is not counted: resuming repeats it
         return "interrupted: saved " + checkpoint_path().string() + " (resume repeats epoch " + std::to_string(epoch + 1) + ")";
     }
 
+    std::optional<std::string> restored_log_;  // the checkpoint's copy of log.csv, when resuming
     Generator& generator_;
     Critic critic_;
     Adversarial adversarial_;

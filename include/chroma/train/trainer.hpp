@@ -193,7 +193,7 @@ public:
         TrainResult result;
         int first_epoch = 0;
         if (options_.resume && std::filesystem::exists(checkpoint_path())) first_epoch = restore();
-        CsvLog log(options_.output / "log.csv", options_.resume && first_epoch > 0);
+        const auto log = detail::open_run_log(options_.output / "log.csv", first_epoch > 0, restored_log_);
         detail::interrupt_requested.store(false);
         const auto previous_handler = std::signal(SIGINT, detail::request_interrupt);
 
@@ -206,7 +206,7 @@ public:
             const auto outcome = train_epoch(train, epoch, record);
             if (outcome != stop_reason::finished) {
                 result.reason = outcome;
-                result.message = outcome == stop_reason::interrupted ? interrupted(epoch) : non_finite(epoch);
+                result.message = outcome == stop_reason::interrupted ? interrupted(epoch, log->text()) : non_finite(epoch);
                 break;
             }
             validate(validation, epoch, record);
@@ -220,8 +220,8 @@ public:
             } else {
                 ++bad_epochs_;
             }
-            save(epoch + 1);
-            write_log(log, record);
+            write_log(*log, record);
+            save(epoch + 1, log->text());
             draw_curves();
             report(record);
             if (options_.early_stopping_patience > 0 && bad_epochs_ >= options_.early_stopping_patience) {
@@ -302,9 +302,10 @@ private:
         }
     }
 
-    void save(int epochs_done) {
+    void save(int epochs_done, const std::string& log_text) {
         io::Checkpoint c;
         io::save_parameters(c, model_);
+        c.put_text("log", log_text);
         detail::save_optimiser(c, optimiser_, "optimiser.");
         c.put_integer("epoch", epochs_done);
         c.put_integer("step", step_);
@@ -324,6 +325,18 @@ private:
         step_ = c.get_integer("step");
         best_ = c.get_real("best_validation_loss");
         bad_epochs_ = static_cast<int>(c.get_integer("bad_epochs"));
+        if (c.contains("log")) {
+            restored_log_ = c.get_text("log");
+            for (const auto& row : CsvLog::rows(*restored_log_)) {
+                EpochRecord r;
+                r.epoch = static_cast<int>(row.at("epoch"));
+                r.train_loss = row.at("train_loss");
+                r.validation_loss = row.at("validation_loss");
+                r.learning_rate = row.at("learning_rate");
+                r.seconds = row.at("seconds");
+                history_.push_back(r);  // the loss curve then covers the whole run
+            }
+        }
         if (!options_.quiet)
             std::fprintf(stderr, "resuming from %s after epoch %lld\n", checkpoint_path().c_str(),
                          static_cast<long long>(c.get_integer("epoch")));
@@ -361,8 +374,8 @@ private:
         return detail::non_finite_message("the loss", bad_loss_, epoch, step_, checkpoint_path(),
                                           "Try a lower learning rate or gradient clipping.");
     }
-    std::string interrupted(int epoch) {
-        save(epoch);  // the epoch in progress is not counted: resuming repeats it
+    std::string interrupted(int epoch, const std::string& log_text) {
+        save(epoch, log_text);  // the epoch in progress is not counted: resuming repeats it
         return "interrupted: saved " + checkpoint_path().string() + " (resume repeats epoch " + std::to_string(epoch + 1) + ")";
     }
 
@@ -372,6 +385,7 @@ private:
     TrainerOptions options_;
     Tensor<float> grad_;
     std::vector<EpochRecord> history_;
+    std::optional<std::string> restored_log_;  // the checkpoint's copy of log.csv, when resuming
     double best_ = std::numeric_limits<double>::infinity();
     double bad_loss_ = 0;
     int bad_epochs_ = 0;
