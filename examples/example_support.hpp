@@ -10,7 +10,34 @@
 #include <string>
 #include <utility>
 
+#if defined(CHROMA_HAS_MPI)
+#include <chroma/distributed/mpi.hpp>
+#endif
+
 namespace examples {
+
+/// The ranks of this run: MPI's when the program was built with MPI (CMake's CHROMA_MPI) and
+/// started by mpirun with several ranks, else one process. Ranks other than 0 print nothing to
+/// stdout (rank 0 reports for the job); their errors still reach stderr. nullptr, after saying
+/// why, when mpirun started a program built without MPI, whose ranks would each train alone.
+inline std::unique_ptr<chroma::distributed::Communicator> job_ranks(int& argc, char**& argv) {
+#if defined(CHROMA_HAS_MPI)
+    if (chroma::distributed::launched_by_mpi()) {
+        auto ranks = std::make_unique<chroma::distributed::MpiCommunicator>(&argc, &argv);
+        if (!ranks->is_root() && std::freopen("/dev/null", "w", stdout) == nullptr)
+            std::fprintf(stderr, "%s: could not silence rank %d's output\n", argv[0], ranks->rank());
+        return ranks;
+    }
+#else
+    (void)argc;
+    if (chroma::distributed::launched_by_mpi()) {
+        std::fprintf(stderr, "%s was built without MPI, so under mpirun each process would train a model alone; "
+                             "install libopenmpi-dev and rebuild (CMake option CHROMA_MPI)\n", argv[0]);
+        return nullptr;
+    }
+#endif
+    return std::make_unique<chroma::distributed::SingleProcess>();
+}
 
 /// The value of option argv[i], i.e. argv[i + 1] (i moves past it). Without one it says so,
 /// prints the usage and exits with status 2.
@@ -29,6 +56,7 @@ struct PhotoSource {
     int images = 0;
     int batch = 16;
     int threads = 2;  // decoding and augmenting threads
+    chroma::distributed::Communicator* ranks = nullptr;  // several: `batch` is the global batch, shared out
 };
 
 /// Each loader's transform, by whether it is the training loader and whether the photos come
@@ -65,7 +93,16 @@ template <class Run>
 int with_photo_loaders(const char* program, const PhotoSource& source, const MakeTransform& make_transform, Run run) {
     using namespace chroma;
     try {
-        const data::LoaderOptions train_options{.batch_size = source.batch, .threads = source.threads, .seed = 1};
+        const int shards = source.ranks ? source.ranks->size() : 1;
+        if (source.batch % shards != 0)
+            throw usage_error("the batch (" + std::to_string(source.batch) + ") is the global batch and must divide "
+                              "evenly among the " + std::to_string(shards) + " ranks");
+        if (shards > 1)
+            std::printf("%s: each of %d ranks takes %d images of every batch of %d\n", source.ranks->describe().c_str(),
+                        shards, source.batch / shards, source.batch);
+        const data::LoaderOptions train_options{.batch_size = source.batch / shards, .threads = source.threads,
+                                                .seed = 1, .shard = source.ranks ? source.ranks->rank() : 0,
+                                                .shards = shards};
         const data::LoaderOptions validation_options{.batch_size = source.batch, .threads = source.threads,
                                                      .shuffle = false};
         if (!source.packed.empty()) {

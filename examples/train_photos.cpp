@@ -29,6 +29,10 @@
 // for fine-tuning a finished run (--resume --epochs 30 --anneal-from 23). Resumed runs follow the
 // same rates (not the checkpoint's).
 //
+// Data-parallel (built with MPI, CMake's CHROMA_MPI): `mpirun -np N train_photos ...` trains one
+// model on N ranks, each on its share of every batch (--batch is the global batch), with the
+// result of one process on the same batches; rank 0 writes the run's files (docs/distributed.md).
+//
 //   train_photos FOLDER [--model resnet-unet|resnet-unet-classifier|photo-unet] [--pretrained FILE]
 //                [--release-encoder EPOCH] [--init-from MODEL.safetensors] [--temperature 0.38]
 //                [--images 200] [--epochs 30] [--batch 16] [--lr X] [--final-lr X] [--anneal-from EPOCH]
@@ -65,6 +69,7 @@ struct Settings {
     int prior_batches = 100;
     double zoom = 0.0;  // > 0: random squares of zoom to all of the shorter side, resized to the crop
     bool resume = false;
+    distributed::Communicator* ranks = nullptr;  // several under mpirun
 };
 
 int usage(const char* program) {
@@ -120,6 +125,7 @@ template <class Net, class Task, class TrainSource, class ValidationSource>
 int run_training(Task& task, TrainSource& training, ValidationSource& validation, const Settings& s) {
     Model<Net> model(1);
     train::TrainerOptions options{.epochs = s.epochs, .output = s.out, .sample_rows = 6, .architecture = s.model};
+    options.communicator = s.ranks;
     prepare_encoder(model, options, s);
     start_from_model_file(model, s);
     std::printf("%s, %lld parameters to train, %d CPU threads; Adam lr %g, batch %d, %d x %d crops of %d px\n%s\n",
@@ -145,6 +151,18 @@ int run_training(Task& task, TrainSource& training, ValidationSource& validation
     return run_training<models::ResNetUNet>(task, training, validation, s);
 }
 
+/// The colour prior of the training images; with several ranks, each estimates it from its
+/// shares of the same batches and the ranks average theirs, so all rebalance alike.
+template <class TrainSource>
+std::vector<double> shared_prior(TrainSource& training, const Settings& s) {
+    auto prior = train::estimate_prior(training, s.prior_batches);
+    if (s.ranks != nullptr && s.ranks->size() > 1) {
+        s.ranks->all_reduce_sum(std::span<double>(prior));
+        for (auto& p : prior) p /= s.ranks->size();
+    }
+    return prior;
+}
+
 template <class TrainSource, class ValidationSource>
 int train_with_chosen_task(TrainSource& training, ValidationSource& validation, const Settings& s) {
     if (s.model == "resnet-unet-classifier") {
@@ -154,7 +172,7 @@ int train_with_chosen_task(TrainSource& training, ValidationSource& validation, 
         options.decoding = color::Decoding::annealed_mean(s.temperature);
         if (options.rebalance) {
             std::printf("estimating the colour prior from %d training batches...\n", s.prior_batches);
-            options.prior = train::estimate_prior(training, s.prior_batches);
+            options.prior = shared_prior(training, s);
             options.prior_name = "prior estimated from the training images";
         }
         train::ClassificationTask task(std::move(options));
@@ -165,14 +183,17 @@ int train_with_chosen_task(TrainSource& training, ValidationSource& validation, 
         return run_training(task, training, validation, s);
     }
     std::printf("estimating the colour prior from %d training batches...\n", s.prior_batches);
-    train::RebalancedRegressionTask task(train::estimate_prior(training, s.prior_batches), s.rebalance);
+    train::RebalancedRegressionTask task(shared_prior(training, s), s.rebalance);
     return run_training(task, training, validation, s);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+    const auto ranks = examples::job_ranks(argc, argv);
+    if (!ranks) return 2;
     Settings s;
+    s.ranks = ranks.get();
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         auto value = [&] { return examples::option_value(argc, argv, i, usage); };
@@ -223,8 +244,8 @@ int main(int argc, char** argv) {
         return 2;
     }
 
-    const examples::PhotoSource source{
-        .folder = s.folder, .packed = s.packed, .images = s.images, .batch = s.batch, .threads = s.threads};
+    const examples::PhotoSource source{.folder = s.folder, .packed = s.packed, .images = s.images, .batch = s.batch,
+                                       .threads = s.threads, .ranks = s.ranks};
     auto train = [&](auto& training, auto& validation) { return train_with_chosen_task(training, validation, s); };
     const auto transform = s.zoom > 0.0 ? examples::resize_and_zoom(s.size, s.crop, s.zoom)
                                         : examples::resize_and_crop(s.size, s.crop);

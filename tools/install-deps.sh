@@ -11,6 +11,7 @@ packages=(
     libopencv-dev                                       # the colour-conversion benchmark
     libopenblas0-pthread  # PyTorch's BLAS in the comparisons: Debian's reference libblas is ~40x slower
     clang libclang-rt-14-dev  # the libFuzzer harnesses in fuzz/
+    libopenmpi-dev openmpi-bin  # data-parallel training (include/chroma/distributed/), tested on 2 ranks
 )
 
 missing=()

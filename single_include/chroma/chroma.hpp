@@ -8681,6 +8681,22 @@ inline FloatImage random_crop(const FloatImage& image, int width, int height, Rn
     return crop(image, x, y, width, height);
 }
 
+/// Scale augmentation: a square window whose side is a uniformly drawn fraction in [min_fraction, 1]
+/// of the image's shorter side, at a uniformly random position, resized to size x size. A photo
+/// packed at 224 px and trained at 160 is then seen whole at one epoch and zoomed up to
+/// 1 / min_fraction at another, where a fixed crop would show the same view every time. Draws the
+/// side, then x, then y from `rng`.
+inline FloatImage random_resized_square(const FloatImage& image, int size, double min_fraction, Rng& rng) {
+    detail::check_image("random_resized_square", image);
+    detail::check_size("random_resized_square", size, size);
+    if (!(min_fraction > 0.0 && min_fraction <= 1.0))
+        throw usage_error("random_resized_square: min_fraction must be in (0, 1], got " + std::to_string(min_fraction));
+    const int shorter = std::min(image.width, image.height);
+    const double fraction = min_fraction + (1.0 - min_fraction) * rng.uniform();
+    const int side = std::clamp(static_cast<int>(std::lround(fraction * shorter)), 1, shorter);
+    return resize(random_crop(image, side, side, rng), size, size);
+}
+
 /// The mirror image, left and right exchanged.
 inline FloatImage flip_horizontal(const FloatImage& image) {
     detail::check_image("flip_horizontal", image);
@@ -9218,6 +9234,17 @@ inline Transform training_transform(int resize, int crop) {
     };
 }
 
+/// Training augmentation with scale: random_resized_square (a window of min_fraction to all of the
+/// shorter side, resized to crop x crop), flipped horizontally with probability 1/2.
+inline Transform scale_augmented_training_transform(int crop, double min_fraction) {
+    if (crop <= 0 || !(min_fraction > 0.0 && min_fraction <= 1.0))
+        throw usage_error("scale_augmented_training_transform: the crop (" + std::to_string(crop) +
+                          ") must be positive and min_fraction (" + std::to_string(min_fraction) + ") in (0, 1]");
+    return [crop, min_fraction](const FloatImage& image, Rng& rng) {
+        return random_flip(random_resized_square(image, crop, min_fraction, rng), rng);
+    };
+}
+
 /// Evaluation: resize the shorter side to `resize` (0: keep), then the centre `crop` x `crop`.
 inline Transform evaluation_transform(int resize, int crop) {
     if (crop <= 0 || (resize > 0 && crop > resize))
@@ -9236,6 +9263,14 @@ struct LoaderOptions {
     std::uint64_t seed = 0;              // shuffle order and random transforms
     bool shuffle = true;                 // false: file order every epoch (validation)
     bool drop_last = false;              // drop the last, smaller batch
+    // Data-parallel training: this process is `shard` of `shards` ranks. The ranks see the same
+    // shuffled order and each global batch of batch_size x shards images in it; each takes its
+    // own slice (rank r the r-th of `shards` near-equal parts), so together they train on what one
+    // process with the global batch would, transforms included. A last global batch with fewer
+    // images than ranks is dropped, and a slice whose images are all unreadable comes as an empty
+    // batch rather than being skipped, so every rank takes the same number of steps.
+    int shard = 0;
+    int shards = 1;
     std::ostream* report = &std::cerr;   // where skipped images are reported; nullptr: nowhere
 };
 
@@ -9254,6 +9289,9 @@ public:
             throw usage_error("Loader: the batch size must be at least 1, got " + std::to_string(options_.batch_size));
         if (options_.threads < 0 || options_.prefetch_batches < 1)
             throw usage_error("Loader: threads must be >= 0 and prefetch_batches >= 1");
+        if (options_.shards < 1 || options_.shard < 0 || options_.shard >= options_.shards)
+            throw usage_error("Loader: shard " + std::to_string(options_.shard) + " of " +
+                              std::to_string(options_.shards) + " does not exist (shards from 0 to shards - 1)");
         if (!transform_) throw usage_error("Loader: a transform is needed (e.g. training_transform(64, 56))");
         if (dataset_.size() == 0) throw usage_error("Loader: the dataset has no images");
     }
@@ -9276,8 +9314,7 @@ public:
                 std::swap(order_[i - 1], order_[std::min(j, i - 1)]);
             }
         }
-        const std::size_t batch = static_cast<std::size_t>(options_.batch_size);
-        batch_count_ = options_.drop_last ? order_.size() / batch : (order_.size() + batch - 1) / batch;
+        batch_count_ = global_batch_count();
         next_claim_ = next_deliver_ = 0;
         ready_.clear();
         skipped_this_epoch_.clear();
@@ -9313,13 +9350,19 @@ public:
                 std::rethrow_exception(built.failure);
             }
             if (built.batch) return std::move(built.batch);
+            if (options_.shards > 1) return train::Batch{};  // in step with the other ranks
             // Every image of this batch was unreadable: go on to the next one.
         }
     }
 
+    /// The images this loader (this shard) gives in an epoch, unreadable ones included.
     long long images_per_epoch() const {
-        const auto n = static_cast<long long>(dataset_.size());
-        return options_.drop_last ? n / options_.batch_size * options_.batch_size : n;
+        long long total = 0;
+        for (std::size_t k = 0, count = global_batch_count(); k < count; ++k) {
+            const auto [first, last] = slice(k);
+            total += static_cast<long long>(last - first);
+        }
+        return total;
     }
 
     /// Every image skipped so far (each once), with the reason.
@@ -9340,6 +9383,24 @@ private:
         std::optional<train::Batch> batch;
         std::exception_ptr failure;
     };
+
+    std::size_t global_batch() const {
+        return static_cast<std::size_t>(options_.batch_size) * static_cast<std::size_t>(options_.shards);
+    }
+    std::size_t global_batch_count() const {
+        const std::size_t n = dataset_.size(), batch = global_batch();
+        std::size_t count = options_.drop_last ? n / batch : (n + batch - 1) / batch;
+        const std::size_t shards = static_cast<std::size_t>(options_.shards);
+        if (shards > 1 && count > 0 && n - (count - 1) * batch < shards) --count;  // a slice for every rank
+        return count;
+    }
+    // Positions [first, last) in the epoch's order of this shard's part of global batch k.
+    std::pair<std::size_t, std::size_t> slice(std::size_t k) const {
+        const std::size_t begin = k * global_batch(), end = std::min(begin + global_batch(), dataset_.size());
+        const std::size_t m = end - begin, shards = static_cast<std::size_t>(options_.shards),
+                          r = static_cast<std::size_t>(options_.shard);
+        return {begin + r * m / shards, begin + (r + 1) * m / shards};
+    }
 
     static std::uint64_t mix(std::uint64_t a, std::uint64_t b, std::uint64_t c) {
         std::uint64_t h = a * 0x9E3779B97F4A7C15ull ^ (b + 0x632BE59BD9B4E019ull) * 0xC2B2AE3D27D4EB4Full ^ c;
@@ -9374,8 +9435,7 @@ private:
     Built build(std::size_t k) {
         Built built;
         try {
-            const std::size_t batch = static_cast<std::size_t>(options_.batch_size);
-            const std::size_t first = k * batch, last = std::min(first + batch, order_.size());
+            const auto [first, last] = slice(k);
             std::vector<FloatImage> images;
             images.reserve(last - first);
             for (std::size_t position = first; position < last; ++position) {
@@ -11235,9 +11295,19 @@ private:
 // ---- begin chroma/train/csv_log.hpp ----
 // A CSV log of metrics, one row per call, flushed as it goes so a crash loses nothing. The
 // columns are fixed by the first row; later rows must use the same names.
+//
+// The log keeps its own text, which the trainers store in every checkpoint. Resuming rewrites
+// log.csv from the checkpoint's copy, so the file holds exactly the epochs the checkpoint has: a
+// run killed after writing an epoch's row but before its checkpoint landed repeats that epoch
+// without a duplicate row, and one killed the other way round loses no row.
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
+#include <memory>
+#include <optional>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -11247,12 +11317,18 @@ namespace chroma::train {
 
 class CsvLog {
 public:
-    /// Opens `path` for appending when `append` (resuming a run), else truncates it.
+    /// A new log at `path` (truncated); or, with `append`, one that continues the file there.
     explicit CsvLog(const std::filesystem::path& path, bool append = false) : path_(path) {
-        const bool had_rows = append && std::filesystem::exists(path) && std::filesystem::file_size(path) > 0;
-        file_ = std::fopen(path.c_str(), append ? "a" : "w");
-        if (!file_) throw io::file_error("cannot write the log " + path.string());
-        header_written_ = had_rows;
+        if (append && std::filesystem::exists(path)) {
+            std::ifstream in(path, std::ios::binary);
+            text_.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+        }
+        open(append ? "a" : "w");
+    }
+    /// A resumed log: `path` rewritten (atomically) to `text`, an earlier log's text(), and continued.
+    CsvLog(const std::filesystem::path& path, std::string text) : path_(path), text_(std::move(text)) {
+        io::write_file_atomically(path, text_);
+        open("a");
     }
     CsvLog(const CsvLog&) = delete;
     CsvLog& operator=(const CsvLog&) = delete;
@@ -11263,31 +11339,84 @@ public:
     void write(const std::vector<std::pair<std::string, double>>& row) {
         if (columns_.empty()) {
             for (const auto& [name, value] : row) columns_.push_back(name);
-            if (!header_written_) {
-                for (std::size_t i = 0; i < columns_.size(); ++i)
-                    std::fprintf(file_, "%s%s", i ? "," : "", columns_[i].c_str());
-                std::fprintf(file_, "\n");
+            if (text_.empty()) {
+                std::string header;
+                for (std::size_t i = 0; i < columns_.size(); ++i) header += (i ? "," : "") + columns_[i];
+                put(header + "\n");
             }
         }
         if (row.size() != columns_.size())
             throw usage_error("CsvLog " + path_.string() + ": a row has " + std::to_string(row.size()) +
                               " values but the log has " + std::to_string(columns_.size()) + " columns");
+        std::string line;
         for (std::size_t i = 0; i < row.size(); ++i) {
             if (row[i].first != columns_[i])
                 throw usage_error("CsvLog " + path_.string() + ": column '" + row[i].first + "' where '" +
                                   columns_[i] + "' was expected");
-            std::fprintf(file_, "%s%.9g", i ? "," : "", row[i].second);
+            char value[40];
+            std::snprintf(value, sizeof value, "%s%.9g", i ? "," : "", row[i].second);
+            line += value;
         }
-        std::fprintf(file_, "\n");
-        std::fflush(file_);
+        put(line + "\n");
+    }
+
+    /// Everything the log holds: the header and every row, as in the file.
+    const std::string& text() const { return text_; }
+
+    /// The rows of a log's text, each by column name ("nan" reads back as NaN).
+    static std::vector<std::map<std::string, double>> rows(const std::string& text) {
+        std::istringstream in(text);
+        std::string line;
+        std::vector<std::string> names;
+        if (std::getline(in, line)) names = split(line);
+        std::vector<std::map<std::string, double>> out;
+        while (std::getline(in, line)) {
+            if (line.empty()) continue;
+            const auto fields = split(line);
+            if (fields.size() != names.size())
+                throw io::file_error("a log row has " + std::to_string(fields.size()) + " values under " +
+                                     std::to_string(names.size()) + " columns: '" + line + "'");
+            auto& row = out.emplace_back();
+            for (std::size_t i = 0; i < names.size(); ++i) row[names[i]] = std::strtod(fields[i].c_str(), nullptr);
+        }
+        return out;
     }
 
 private:
+    void open(const char* mode) {
+        file_ = std::fopen(path_.c_str(), mode);
+        if (!file_) throw io::file_error("cannot write the log " + path_.string());
+    }
+    void put(const std::string& piece) {
+        text_ += piece;
+        std::fputs(piece.c_str(), file_);
+        std::fflush(file_);
+    }
+    static std::vector<std::string> split(const std::string& line) {
+        std::vector<std::string> fields;
+        std::string field;
+        std::istringstream in(line);
+        while (std::getline(in, field, ',')) fields.push_back(field);
+        return fields;
+    }
+
     std::filesystem::path path_;
+    std::string text_;
     std::FILE* file_ = nullptr;
-    bool header_written_ = false;
     std::vector<std::string> columns_;
 };
+
+namespace detail {
+
+/// A trainer's log.csv: continued from the checkpoint's copy (`restored`) when resuming from a
+/// checkpoint that has one, appended to when resuming from an older one, else started afresh.
+inline std::unique_ptr<CsvLog> open_run_log(const std::filesystem::path& path, bool resuming,
+                                            const std::optional<std::string>& restored) {
+    if (resuming && restored) return std::make_unique<CsvLog>(path, *restored);
+    return std::make_unique<CsvLog>(path, resuming);
+}
+
+}  // namespace detail
 
 }  // namespace chroma::train
 // ---- end chroma/train/csv_log.hpp ----
@@ -11662,6 +11791,169 @@ private:
 #include <utility>
 #include <vector>
 
+// ---- begin chroma/distributed/communicator.hpp ----
+// A group of processes ("ranks") training one model together, data-parallel: each rank computes
+// the gradient of its share of every global batch and the ranks sum them, so all hold the same
+// weights after every step. Communicator is the transport's interface (MPI in mpi.hpp, or one
+// process); the trainers take a pointer to it, so they are not templates over the transport.
+//
+// Every collective is called by every rank in the same order with the same sizes; a rank whose
+// partners stop answering ends the job with a message (see the transports) rather than hang.
+#include <cstddef>
+#include <cstdlib>
+#include <span>
+#include <string>
+
+namespace chroma::distributed {
+
+class Communicator {
+public:
+    virtual ~Communicator() = default;
+
+    virtual int rank() const = 0;
+    virtual int size() const = 0;
+    bool is_root() const { return rank() == 0; }
+
+    /// Sums `values` element-wise over the ranks, in place; every rank gets the same sums.
+    virtual void all_reduce_sum(std::span<float> values) = 0;
+    virtual void all_reduce_sum(std::span<double> values) = 0;
+    /// Copies the root's `values` into every other rank's.
+    virtual void broadcast(std::span<float> values, int root) = 0;
+    virtual void broadcast(std::span<double> values, int root) = 0;
+    /// Waits until every rank has reached it.
+    virtual void barrier() = 0;
+
+    /// For messages: "MPI, rank 1 of 2".
+    virtual std::string describe() const = 0;
+};
+
+/// One process alone: every collective leaves the values as they are.
+class SingleProcess final : public Communicator {
+public:
+    int rank() const override { return 0; }
+    int size() const override { return 1; }
+    void all_reduce_sum(std::span<float>) override {}
+    void all_reduce_sum(std::span<double>) override {}
+    void broadcast(std::span<float>, int) override {}
+    void broadcast(std::span<double>, int) override {}
+    void barrier() override {}
+    std::string describe() const override { return "one process"; }
+};
+
+/// Whether this process was started by an MPI launcher (mpirun, srun) with more than one rank:
+/// the programs use MPI then, and run alone otherwise, without initialising MPI at all.
+inline bool launched_by_mpi() {
+    for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "MPI_LOCALNRANKS"})
+        if (const char* value = std::getenv(name); value != nullptr && std::atoi(value) > 1) return true;
+    return false;
+}
+
+}  // namespace chroma::distributed
+// ---- end chroma/distributed/communicator.hpp ----
+// ---- begin chroma/distributed/synchronise.hpp ----
+// What data-parallel ranks exchange: the starting weights and the optimiser's state, broadcast
+// from rank 0 so that every rank starts from the same model however it was built or restored;
+// and after every backward the gradients, averaged so that each rank takes the step one process
+// would take on the whole global batch.
+#include <algorithm>
+#include <cstddef>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+
+namespace chroma::distributed {
+
+namespace detail {
+
+template <class Tensor>
+std::span<typename Tensor::value_type> values_of(Tensor& tensor) {
+    static_assert(std::is_same_v<typename Tensor::backend, cpu>,
+                  "distributed training exchanges host memory: the model must be on the CPU backend "
+                  "(a CUDA model needs a communicator for device memory)");
+    return {tensor.data(), static_cast<std::size_t>(tensor.size())};
+}
+
+}  // namespace detail
+
+/// Copies rank 0's parameters and statistics (BatchNorm's running mean and variance) to every rank.
+template <class Net>
+void broadcast_parameters(Net& net, Communicator& communicator) {
+    if (communicator.size() == 1) return;
+    net.visit_parameters(
+        [&](std::string_view, auto& p) { communicator.broadcast(detail::values_of(p.value), 0); });
+}
+
+/// Copies rank 0's optimiser state (Adam's moments, the step count and the learning rate) to every
+/// rank. Every rank's optimiser must hold state for the same parameters (attach() it to the same
+/// model, with the same parameters frozen).
+template <class Optimiser>
+void broadcast_optimiser(Optimiser& optimiser, Communicator& communicator) {
+    if (communicator.size() == 1) return;
+    optimiser.visit_state([&](const auto&, auto& tensor) { communicator.broadcast(detail::values_of(tensor), 0); });
+    double scalars[2] = {static_cast<double>(optimiser.steps()), optimiser.learning_rate()};
+    communicator.broadcast(std::span<double>(scalars), 0);
+    optimiser.set_steps(static_cast<long long>(scalars[0]));
+    optimiser.set_learning_rate(scalars[1]);
+}
+
+/// Averages the gradients over the ranks after a backward. Each rank's gradient is the mean over
+/// its own images; weighted by its share of the global batch (local / global images) and summed,
+/// it becomes the gradient of the mean loss over the whole global batch, which is what one
+/// process would compute from it, so uneven shares (the last batch of an epoch) are exact too.
+///
+/// The gradients travel in one flat buffer, kept between steps (the extra memory of a rank: one
+/// copy of the trainable values), reduced in buckets of `bucket_values` floats as PyTorch's
+/// DistributedDataParallel does with its 25 MB buckets: messages large enough to reach the
+/// transport's bandwidth, small enough not to hold a second copy inside it.
+class GradientAverager {
+public:
+    explicit GradientAverager(std::size_t bucket_values = std::size_t(1) << 22) : bucket_values_(bucket_values) {
+        if (bucket_values_ == 0) throw usage_error("GradientAverager: the bucket must hold at least one value");
+    }
+
+    template <class Net>
+    void operator()(Net& net, Communicator& communicator, double local_images, double global_images) {
+        if (communicator.size() == 1) return;
+        if (!(global_images > 0))
+            throw usage_error("GradientAverager: the global batch has no images (" + std::to_string(global_images) + ")");
+        const float weight = static_cast<float>(local_images / global_images);
+        std::size_t total = 0;
+        net.visit_parameters([&](std::string_view, auto& p) {
+            if (p.trainable()) total += static_cast<std::size_t>(p.value.size());
+        });
+        buffer_.resize(total);
+        std::size_t at = 0;
+        net.visit_parameters([&](std::string_view, auto& p) {
+            if (!p.trainable()) return;
+            const auto gradient = detail::values_of(p.gradient());  // zeros if this rank had no images
+            std::transform(gradient.begin(), gradient.end(), buffer_.begin() + static_cast<std::ptrdiff_t>(at),
+                           [weight](float g) { return g * weight; });
+            at += gradient.size();
+        });
+        for (std::size_t first = 0; first < total; first += bucket_values_)
+            communicator.all_reduce_sum(std::span<float>(buffer_).subspan(first, std::min(bucket_values_, total - first)));
+        at = 0;
+        net.visit_parameters([&](std::string_view, auto& p) {
+            if (!p.trainable()) return;
+            const auto gradient = detail::values_of(p.gradient());
+            std::copy_n(buffer_.begin() + static_cast<std::ptrdiff_t>(at), gradient.size(), gradient.begin());
+            at += gradient.size();
+        });
+    }
+
+    /// Values exchanged per step (the trainable values of the last model averaged).
+    std::size_t values() const { return buffer_.size(); }
+
+private:
+    std::size_t bucket_values_;
+    std::vector<float> buffer_;
+};
+
+}  // namespace chroma::distributed
+// ---- end chroma/distributed/synchronise.hpp ----
 
 namespace chroma::train {
 
@@ -11685,6 +11977,10 @@ struct TrainerOptions {
                                                   // resuming, before the optimiser state is read, e.g. to release a
                                                   // frozen encoder at an epoch, so a resumed run trains what the
                                                   // uninterrupted run would
+    distributed::Communicator* communicator = nullptr;  // data-parallel training (distributed/): every rank
+                                                  // runs the same trainer on its shard of each global batch
+                                                  // (data::LoaderOptions::shard); gradients are averaged, rank 0
+                                                  // alone writes the checkpoint, log and pictures. nullptr: one process
 };
 
 struct EpochRecord {
@@ -11814,6 +12110,12 @@ inline Image picture(const Tensor<float>& lightness, const Tensor<float>& ab, in
 
 template <class Net, class Task, class Optimiser>
 class Trainer {
+    // Distributed training exchanges host memory (distributed/synchronise.hpp).
+    static constexpr bool on_cpu = [] {
+        if constexpr (requires { typename Net::backend; }) return std::is_same_v<typename Net::backend, cpu>;
+        return false;
+    }();
+
 public:
     Trainer(Net& model, Task& task, Optimiser& optimiser, TrainerOptions options)
         : model_(model), task_(task), optimiser_(optimiser), options_(std::move(options)) {}
@@ -11822,11 +12124,11 @@ public:
 
     template <BatchSource Train, BatchSource Validation>
     TrainResult fit(Train& train, Validation& validation) {
-        std::filesystem::create_directories(options_.output);
+        if (root()) std::filesystem::create_directories(options_.output);
         TrainResult result;
-        int first_epoch = 0;
-        if (options_.resume && std::filesystem::exists(checkpoint_path())) first_epoch = restore();
-        CsvLog log(options_.output / "log.csv", options_.resume && first_epoch > 0);
+        const int first_epoch = start();
+        const auto log =
+            root() ? detail::open_run_log(options_.output / "log.csv", first_epoch > 0, restored_log_) : nullptr;
         detail::interrupt_requested.store(false);
         const auto previous_handler = std::signal(SIGINT, detail::request_interrupt);
 
@@ -11839,7 +12141,8 @@ public:
             const auto outcome = train_epoch(train, epoch, record);
             if (outcome != stop_reason::finished) {
                 result.reason = outcome;
-                result.message = outcome == stop_reason::interrupted ? interrupted(epoch) : non_finite(epoch);
+                result.message = outcome == stop_reason::interrupted ? interrupted(epoch, log ? log->text() : "")
+                                                                      : non_finite(epoch);
                 break;
             }
             validate(validation, epoch, record);
@@ -11853,10 +12156,12 @@ public:
             } else {
                 ++bad_epochs_;
             }
-            save(epoch + 1);
-            write_log(log, record);
-            draw_curves();
-            report(record);
+            if (root()) {
+                write_log(*log, record);
+                save(epoch + 1, log->text());
+                draw_curves();
+                report(record);
+            }
             if (options_.early_stopping_patience > 0 && bad_epochs_ >= options_.early_stopping_patience) {
                 result.reason = stop_reason::early_stopping;
                 result.message = "stopped early: no better validation loss for " + std::to_string(bad_epochs_) + " epochs";
@@ -11864,7 +12169,7 @@ public:
             }
         }
         std::signal(SIGINT, previous_handler);
-        if (!result.message.empty() && !options_.quiet) std::fprintf(stderr, "%s\n", result.message.c_str());
+        if (!result.message.empty() && !quiet()) std::fprintf(stderr, "%s\n", result.message.c_str());
         return result;
     }
 
@@ -11875,28 +12180,40 @@ private:
     stop_reason train_epoch(Source& train, int epoch, EpochRecord& record) {
         model_.train();
         train.start_epoch(epoch);
+        double epoch_images = static_cast<double>(train.images_per_epoch());
+        communicator().all_reduce_sum(std::span<double>(&epoch_images, 1));
         Progress progress("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(options_.epochs),
-                          train.images_per_epoch(), "images", options_.quiet ? nullptr : stderr);
+                          static_cast<long long>(epoch_images), "images", quiet() ? nullptr : stderr);
         double loss_sum = 0;
         long long images = 0;
         while (auto batch = train.next()) {
-            if (detail::interrupt_requested.load()) return stop_reason::interrupted;
-            const Tensor<float>& prediction = model_.forward(task_.input(*batch));
-            const double loss = task_.loss(prediction, *batch, grad_);
+            const bool alone = communicator().size() == 1;
+            if (alone && detail::interrupt_requested.load()) return stop_reason::interrupted;
+            const index_t local_images = batch->size();  // 0: a rank whose share was all unreadable
+            const double local_loss =
+                local_images > 0 ? task_.loss(model_.forward(task_.input(*batch)), *batch, grad_) : 0.0;
+            // One exchange per step: the global loss, the global batch, and whether any rank was interrupted.
+            double step[3] = {local_loss * static_cast<double>(local_images), static_cast<double>(local_images),
+                              detail::interrupt_requested.load() ? 1.0 : 0.0};
+            communicator().all_reduce_sum(std::span<double>(step));
+            if (step[2] > 0) return stop_reason::interrupted;
+            const double global_images = step[1];
+            const double loss = alone ? local_loss : step[0] / global_images;
             if (!std::isfinite(loss)) {
                 bad_loss_ = loss;
                 return stop_reason::non_finite_loss;
             }
             model_.zero_grad();
-            model_.backward(grad_);
+            if (local_images > 0) model_.backward(grad_);
+            average_gradients(static_cast<double>(local_images), global_images);
             if (options_.clip_grad_norm > 0) optim::clip_grad_norm(model_, options_.clip_grad_norm);
             optimiser_.step(model_);
             ++step_;
-            loss_sum += loss * static_cast<double>(batch->size());
-            images += batch->size();
+            loss_sum += loss * global_images;
+            images += static_cast<long long>(global_images);
             char status[64];
             std::snprintf(status, sizeof status, "loss %.5f", loss_sum / static_cast<double>(images));
-            progress.advance(batch->size(), status);
+            progress.advance(static_cast<long long>(global_images), status);
         }
         progress.finish();
         record.train_loss = images ? loss_sum / static_cast<double>(images) : 0.0;
@@ -11928,16 +12245,58 @@ private:
         record.validation_loss = images ? loss_sum / static_cast<double>(images) : 0.0;
         record.model = model_scores.mean();
         record.gray = gray_scores.mean();
-        if (!rows.empty()) {
+        if (!rows.empty() && root()) {
             char name[64];
             std::snprintf(name, sizeof name, "samples_epoch_%03d.png", epoch + 1);
             save_png(options_.output / name, draw::picture_grid(rows, {"gray input", "prediction", "ground truth"}, 4, 96));
         }
     }
 
-    void save(int epochs_done) {
+    distributed::Communicator& communicator() {
+        static distributed::SingleProcess alone;
+        return options_.communicator ? *options_.communicator : alone;
+    }
+    bool root() const { return options_.communicator == nullptr || options_.communicator->is_root(); }
+    bool quiet() const { return options_.quiet || !root(); }
+
+    // The epoch to start from: 0, or after the checkpoint's when resuming. With several ranks, rank
+    // 0 alone reads the checkpoint (the others may not see its file system) and sends every rank
+    // the weights, the optimiser state and the counters, so all start from the same model.
+    int start() {
+        auto& ranks = communicator();
+        double found = root() && options_.resume && std::filesystem::exists(checkpoint_path()) ? 1.0 : 0.0;
+        ranks.broadcast(std::span<double>(&found, 1), 0);
+        int first_epoch = found > 0 && root() ? restore() : 0;
+        if (ranks.size() == 1) return first_epoch;
+        double counters[4] = {static_cast<double>(first_epoch), static_cast<double>(step_), best_,
+                              static_cast<double>(bad_epochs_)};
+        ranks.broadcast(std::span<double>(counters), 0);
+        first_epoch = static_cast<int>(counters[0]);
+        step_ = static_cast<long long>(counters[1]);
+        best_ = counters[2];
+        bad_epochs_ = static_cast<int>(counters[3]);
+        if constexpr (on_cpu) {
+            if (found > 0 && !root()) {
+                if (options_.before_epoch) options_.before_epoch(first_epoch);
+                optimiser_.attach(model_);
+            }
+            distributed::broadcast_parameters(model_, ranks);
+            if (found > 0) distributed::broadcast_optimiser(optimiser_, ranks);
+        } else {
+            throw usage_error("distributed training runs on the CPU backend (" + ranks.describe() + ")");
+        }
+        return first_epoch;
+    }
+
+    void average_gradients(double local_images, double global_images) {
+        if constexpr (on_cpu)
+            if (communicator().size() > 1) averager_(model_, communicator(), local_images, global_images);
+    }
+
+    void save(int epochs_done, const std::string& log_text) {
         io::Checkpoint c;
         io::save_parameters(c, model_);
+        c.put_text("log", log_text);
         detail::save_optimiser(c, optimiser_, "optimiser.");
         c.put_integer("epoch", epochs_done);
         c.put_integer("step", step_);
@@ -11957,6 +12316,18 @@ private:
         step_ = c.get_integer("step");
         best_ = c.get_real("best_validation_loss");
         bad_epochs_ = static_cast<int>(c.get_integer("bad_epochs"));
+        if (c.contains("log")) {
+            restored_log_ = c.get_text("log");
+            for (const auto& row : CsvLog::rows(*restored_log_)) {
+                EpochRecord r;
+                r.epoch = static_cast<int>(row.at("epoch"));
+                r.train_loss = row.at("train_loss");
+                r.validation_loss = row.at("validation_loss");
+                r.learning_rate = row.at("learning_rate");
+                r.seconds = row.at("seconds");
+                history_.push_back(r);  // the loss curve then covers the whole run
+            }
+        }
         if (!options_.quiet)
             std::fprintf(stderr, "resuming from %s after epoch %lld\n", checkpoint_path().c_str(),
                          static_cast<long long>(c.get_integer("epoch")));
@@ -11985,7 +12356,7 @@ private:
     }
 
     void report(const EpochRecord& r) const {
-        if (options_.quiet) return;
+        if (quiet()) return;
         std::fprintf(stderr, "epoch %d: train %.5f  validation %.5f  %s\n", r.epoch, r.train_loss, r.validation_loss,
                      scores_text(r.model, r.gray).c_str());
     }
@@ -11994,8 +12365,8 @@ private:
         return detail::non_finite_message("the loss", bad_loss_, epoch, step_, checkpoint_path(),
                                           "Try a lower learning rate or gradient clipping.");
     }
-    std::string interrupted(int epoch) {
-        save(epoch);  // the epoch in progress is not counted: resuming repeats it
+    std::string interrupted(int epoch, const std::string& log_text) {
+        if (root()) save(epoch, log_text);  // the epoch in progress is not counted: resuming repeats it
         return "interrupted: saved " + checkpoint_path().string() + " (resume repeats epoch " + std::to_string(epoch + 1) + ")";
     }
 
@@ -12005,6 +12376,8 @@ private:
     TrainerOptions options_;
     Tensor<float> grad_;
     std::vector<EpochRecord> history_;
+    std::optional<std::string> restored_log_;  // the checkpoint's copy of log.csv, when resuming
+    distributed::GradientAverager averager_;
     double best_ = std::numeric_limits<double>::infinity();
     double bad_loss_ = 0;
     int bad_epochs_ = 0;
@@ -12042,6 +12415,7 @@ private:
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -12435,7 +12809,7 @@ public:
         GanResult result;
         int first_epoch = 0;
         if (options_.resume && std::filesystem::exists(checkpoint_path())) first_epoch = restore();
-        CsvLog log(options_.output / "log.csv", options_.resume && first_epoch > 0);
+        const auto log = detail::open_run_log(options_.output / "log.csv", first_epoch > 0, restored_log_);
         detail::interrupt_requested.store(false);
         const auto previous_handler = std::signal(SIGINT, detail::request_interrupt);
         for (int epoch = first_epoch; epoch < options_.epochs; ++epoch) {
@@ -12444,14 +12818,14 @@ public:
             const stop_reason outcome = train_epoch(train, epoch, record);
             if (outcome != stop_reason::finished) {
                 result.reason = outcome;
-                result.message = outcome == stop_reason::interrupted ? interrupted(epoch) : non_finite(epoch);
+                result.message = outcome == stop_reason::interrupted ? interrupted(epoch, log->text()) : non_finite(epoch);
                 break;
             }
             validate(validation, epoch, record);
             history_.push_back(record);
             result.epochs.push_back(record);
-            save(epoch + 1);
-            write_log(log, record);
+            write_log(*log, record);
+            save(epoch + 1, log->text());
             draw_curves();
             report(record);
         }
@@ -12570,8 +12944,9 @@ private:
         }
     }
 
-    void save(int epochs_done) {
+    void save(int epochs_done, const std::string& log_text) {
         io::Checkpoint c;
+        c.put_text("log", log_text);
         io::save_parameters(c, generator_, "generator.");
         io::save_parameters(c, critic_.net(), "discriminator.");
         detail::save_optimiser(c, generator_optimiser_, "generator_optimiser.");
@@ -12592,6 +12967,17 @@ private:
         step_ = c.get_integer("step");
         critic_updates_ = c.get_integer("critic_updates");
         const int epoch = static_cast<int>(c.get_integer("epoch"));
+        if (c.contains("log")) {
+            restored_log_ = c.get_text("log");
+            for (const auto& row : CsvLog::rows(*restored_log_)) {
+                GanEpochRecord r;
+                r.epoch = static_cast<int>(row.at("epoch"));
+                r.discriminator_loss = row.at("discriminator_loss");
+                r.generator_loss = row.at("generator_loss");
+                r.validation_loss = row.at("validation_loss");
+                history_.push_back(r);  // the loss curve then covers the whole run
+            }
+        }
         if (!options_.quiet) std::fprintf(stderr, "resuming from %s after epoch %d\n", checkpoint_path().c_str(), epoch);
         return epoch;
     }
@@ -12642,11 +13028,12 @@ private:
         return detail::non_finite_message("a GAN loss", bad_loss_, epoch, step_, checkpoint_path(),
                                           "Try lower learning rates.");
     }
-    std::string interrupted(int epoch) {
-        save(epoch);  // the epoch in progress is not counted: resuming repeats it
+    std::string interrupted(int epoch, const std::string& log_text) {
+        save(epoch, log_text);  // the epoch in progress is not counted: resuming repeats it
         return "interrupted: saved " + checkpoint_path().string() + " (resume repeats epoch " + std::to_string(epoch + 1) + ")";
     }
 
+    std::optional<std::string> restored_log_;  // the checkpoint's copy of log.csv, when resuming
     Generator& generator_;
     Critic critic_;
     Adversarial adversarial_;

@@ -183,6 +183,88 @@ TEST_CASE("the loader gives the same batches with 0, 1 and 2 worker threads, and
     CHECK(std::equal(lightness.data(), lightness.data() + lightness.size(), first->lightness.data()));
 }
 
+TEST_CASE("the shards of a loader cut each global batch into the ranks' slices, in step", "[data]") {
+    TemporaryFolder folder("loader_shards");
+    write_photos(folder.path, 23);
+    auto make = [&](int batch, int shard, int shards) {
+        LoaderOptions options;
+        options.batch_size = batch;
+        options.threads = 1;
+        options.seed = 5;
+        options.shard = shard;
+        options.shards = shards;
+        return std::make_unique<Loader<ImageFiles>>(ImageFiles(list_images(folder.path)), training_transform(16, 12),
+                                                    options);
+    };
+    // The global batch, 6 images: 1 process x 6, 2 ranks x 3, 3 ranks x 2. 23 = 6 + 6 + 6 + 5.
+    for (int epoch : {0, 1}) {
+        const auto whole = epoch_batches(*make(6, 0, 1), epoch);
+        REQUIRE(whole.size() == 4);
+        for (int shards : {2, 3}) {
+            std::vector<std::vector<std::vector<float>>> parts;
+            long long images = 0;
+            for (int shard = 0; shard < shards; ++shard) {
+                auto loader = make(6 / shards, shard, shards);
+                parts.push_back(epoch_batches(*loader, epoch));
+                images += loader->images_per_epoch();
+            }
+            CHECK(images == 23);
+            for (std::size_t k = 0; k < whole.size(); ++k) {
+                // Each batch's values are L then ab then the count: rebuild the whole batch from the slices.
+                const std::size_t pixels = 12 * 12;
+                std::vector<float> lightness, ab;
+                float count = 0;
+                for (const auto& part : parts) {
+                    REQUIRE(part.size() == whole.size());
+                    const auto& values = part[k];
+                    const std::size_t n = static_cast<std::size_t>(values.back());
+                    lightness.insert(lightness.end(), values.begin(), values.begin() + n * pixels);
+                    ab.insert(ab.end(), values.begin() + n * pixels, values.end() - 1);
+                    count += values.back();
+                }
+                lightness.insert(lightness.end(), ab.begin(), ab.end());
+                lightness.push_back(count);
+                INFO("epoch " << epoch << ", " << shards << " shards, global batch " << k);
+                CHECK(lightness == whole[k]);
+            }
+        }
+    }
+    // 4 ranks x 2 = 8: 23 = 8 + 8 + 7, every rank gets a slice of the last batch too.
+    CHECK(epoch_batches(*make(2, 3, 4), 0).size() == 3);
+    // 3 ranks x 7 = 21: the last 2 images cannot give all 3 ranks one, so that batch is dropped everywhere.
+    for (int shard = 0; shard < 3; ++shard) {
+        CHECK(epoch_batches(*make(7, shard, 3), 0).size() == 1);
+        CHECK(make(7, shard, 3)->images_per_epoch() == 7);
+    }
+    CHECK_THROWS_WITH(make(2, 2, 2), Catch::Contains("shard 2 of 2"));
+}
+
+TEST_CASE("a shard whose slice is all unreadable gives an empty batch, staying in step with the others", "[data]") {
+    TemporaryFolder folder("loader_shard_broken");
+    write_photos(folder.path, 1);
+    write_text(folder / "broken.jpg", "this is not a JPEG");  // sorted first
+    std::ostringstream report;
+    std::vector<index_t> sizes;
+    for (int shard : {0, 1}) {
+        LoaderOptions options;
+        options.batch_size = 1;
+        options.threads = 0;
+        options.shuffle = false;
+        options.shard = shard;
+        options.shards = 2;
+        options.report = &report;
+        Loader<ImageFiles> loader(ImageFiles(list_images(folder.path)), training_transform(16, 12), options);
+        loader.start_epoch(0);
+        int batches = 0;
+        while (auto batch = loader.next()) {
+            ++batches;
+            sizes.push_back(batch->size());
+        }
+        CHECK(batches == 1);
+    }
+    CHECK(sizes == std::vector<index_t>{0, 1});
+}
+
 TEST_CASE("the loader skips unreadable files, says which at the end of the epoch, and stays deterministic", "[data]") {
     TemporaryFolder folder("loader_bad");
     write_photos(folder.path, 10);

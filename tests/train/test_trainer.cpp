@@ -11,6 +11,8 @@
 #include <iterator>
 #include <limits>
 
+#include "support/synthetic_photos.hpp"
+
 using namespace chroma;
 namespace fs = std::filesystem;
 
@@ -18,23 +20,7 @@ namespace {
 
 using Net = Sequential<Conv2d<1, 8, 3, 1, 1>, ReLU, Conv2d<8, 8, 3, 1, 1>, ReLU, Conv2d<8, 2, 1>>;
 
-// Smooth synthetic "photos" whose ab is a function of L, so a small network can learn it.
-train::Batch make_batch(int seed, index_t n = 4, index_t size = 12) {
-    Rng rng(static_cast<std::uint64_t>(seed));
-    train::Batch b{Tensor<float>(Shape{.n = n, .c = 1, .h = size, .w = size}),
-                   Tensor<float>(Shape{.n = n, .c = 2, .h = size, .w = size})};
-    for (index_t i = 0; i < n; ++i) {
-        const double fx = rng.uniform(0.2, 0.7), phase = rng.uniform(0, 6);
-        for (index_t y = 0; y < size; ++y)
-            for (index_t x = 0; x < size; ++x) {
-                const double l = 50 + 40 * std::sin(fx * x + phase) * std::cos(0.3 * y);
-                b.lightness(i, 0, y, x) = static_cast<float>(l);
-                b.ab(i, 0, y, x) = static_cast<float>(l > 50 ? 30 : -20);
-                b.ab(i, 1, y, x) = static_cast<float>((l - 50) * 0.5);
-            }
-    }
-    return b;
-}
+train::Batch make_batch(int seed, index_t n = 4, index_t size = 12) { return test_support::synthetic_photos(seed, n, size); }
 
 fs::path fresh_folder(const std::string& name) {
     const fs::path dir = fs::temp_directory_path() / ("chroma_test_trainer_" + name);

@@ -82,6 +82,14 @@ struct LoaderOptions {
     std::uint64_t seed = 0;              // shuffle order and random transforms
     bool shuffle = true;                 // false: file order every epoch (validation)
     bool drop_last = false;              // drop the last, smaller batch
+    // Data-parallel training: this process is `shard` of `shards` ranks. The ranks see the same
+    // shuffled order and each global batch of batch_size x shards images in it; each takes its
+    // own slice (rank r the r-th of `shards` near-equal parts), so together they train on what one
+    // process with the global batch would, transforms included. A last global batch with fewer
+    // images than ranks is dropped, and a slice whose images are all unreadable comes as an empty
+    // batch rather than being skipped, so every rank takes the same number of steps.
+    int shard = 0;
+    int shards = 1;
     std::ostream* report = &std::cerr;   // where skipped images are reported; nullptr: nowhere
 };
 
@@ -100,6 +108,9 @@ public:
             throw usage_error("Loader: the batch size must be at least 1, got " + std::to_string(options_.batch_size));
         if (options_.threads < 0 || options_.prefetch_batches < 1)
             throw usage_error("Loader: threads must be >= 0 and prefetch_batches >= 1");
+        if (options_.shards < 1 || options_.shard < 0 || options_.shard >= options_.shards)
+            throw usage_error("Loader: shard " + std::to_string(options_.shard) + " of " +
+                              std::to_string(options_.shards) + " does not exist (shards from 0 to shards - 1)");
         if (!transform_) throw usage_error("Loader: a transform is needed (e.g. training_transform(64, 56))");
         if (dataset_.size() == 0) throw usage_error("Loader: the dataset has no images");
     }
@@ -122,8 +133,7 @@ public:
                 std::swap(order_[i - 1], order_[std::min(j, i - 1)]);
             }
         }
-        const std::size_t batch = static_cast<std::size_t>(options_.batch_size);
-        batch_count_ = options_.drop_last ? order_.size() / batch : (order_.size() + batch - 1) / batch;
+        batch_count_ = global_batch_count();
         next_claim_ = next_deliver_ = 0;
         ready_.clear();
         skipped_this_epoch_.clear();
@@ -159,13 +169,19 @@ public:
                 std::rethrow_exception(built.failure);
             }
             if (built.batch) return std::move(built.batch);
+            if (options_.shards > 1) return train::Batch{};  // in step with the other ranks
             // Every image of this batch was unreadable: go on to the next one.
         }
     }
 
+    /// The images this loader (this shard) gives in an epoch, unreadable ones included.
     long long images_per_epoch() const {
-        const auto n = static_cast<long long>(dataset_.size());
-        return options_.drop_last ? n / options_.batch_size * options_.batch_size : n;
+        long long total = 0;
+        for (std::size_t k = 0, count = global_batch_count(); k < count; ++k) {
+            const auto [first, last] = slice(k);
+            total += static_cast<long long>(last - first);
+        }
+        return total;
     }
 
     /// Every image skipped so far (each once), with the reason.
@@ -186,6 +202,24 @@ private:
         std::optional<train::Batch> batch;
         std::exception_ptr failure;
     };
+
+    std::size_t global_batch() const {
+        return static_cast<std::size_t>(options_.batch_size) * static_cast<std::size_t>(options_.shards);
+    }
+    std::size_t global_batch_count() const {
+        const std::size_t n = dataset_.size(), batch = global_batch();
+        std::size_t count = options_.drop_last ? n / batch : (n + batch - 1) / batch;
+        const std::size_t shards = static_cast<std::size_t>(options_.shards);
+        if (shards > 1 && count > 0 && n - (count - 1) * batch < shards) --count;  // a slice for every rank
+        return count;
+    }
+    // Positions [first, last) in the epoch's order of this shard's part of global batch k.
+    std::pair<std::size_t, std::size_t> slice(std::size_t k) const {
+        const std::size_t begin = k * global_batch(), end = std::min(begin + global_batch(), dataset_.size());
+        const std::size_t m = end - begin, shards = static_cast<std::size_t>(options_.shards),
+                          r = static_cast<std::size_t>(options_.shard);
+        return {begin + r * m / shards, begin + (r + 1) * m / shards};
+    }
 
     static std::uint64_t mix(std::uint64_t a, std::uint64_t b, std::uint64_t c) {
         std::uint64_t h = a * 0x9E3779B97F4A7C15ull ^ (b + 0x632BE59BD9B4E019ull) * 0xC2B2AE3D27D4EB4Full ^ c;
@@ -220,8 +254,7 @@ private:
     Built build(std::size_t k) {
         Built built;
         try {
-            const std::size_t batch = static_cast<std::size_t>(options_.batch_size);
-            const std::size_t first = k * batch, last = std::min(first + batch, order_.size());
+            const auto [first, last] = slice(k);
             std::vector<FloatImage> images;
             images.reserve(last - first);
             for (std::size_t position = first; position < last; ++position) {

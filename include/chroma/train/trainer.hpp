@@ -21,6 +21,8 @@
 
 #include "../color/conversion.hpp"
 #include "../data/image.hpp"
+#include "../distributed/communicator.hpp"
+#include "../distributed/synchronise.hpp"
 #include "../draw/grid.hpp"
 #include "../draw/plot.hpp"
 #include "../io/checkpoint.hpp"
@@ -52,6 +54,10 @@ struct TrainerOptions {
                                                   // resuming, before the optimiser state is read, e.g. to release a
                                                   // frozen encoder at an epoch, so a resumed run trains what the
                                                   // uninterrupted run would
+    distributed::Communicator* communicator = nullptr;  // data-parallel training (distributed/): every rank
+                                                  // runs the same trainer on its shard of each global batch
+                                                  // (data::LoaderOptions::shard); gradients are averaged, rank 0
+                                                  // alone writes the checkpoint, log and pictures. nullptr: one process
 };
 
 struct EpochRecord {
@@ -181,6 +187,12 @@ inline Image picture(const Tensor<float>& lightness, const Tensor<float>& ab, in
 
 template <class Net, class Task, class Optimiser>
 class Trainer {
+    // Distributed training exchanges host memory (distributed/synchronise.hpp).
+    static constexpr bool on_cpu = [] {
+        if constexpr (requires { typename Net::backend; }) return std::is_same_v<typename Net::backend, cpu>;
+        return false;
+    }();
+
 public:
     Trainer(Net& model, Task& task, Optimiser& optimiser, TrainerOptions options)
         : model_(model), task_(task), optimiser_(optimiser), options_(std::move(options)) {}
@@ -189,11 +201,11 @@ public:
 
     template <BatchSource Train, BatchSource Validation>
     TrainResult fit(Train& train, Validation& validation) {
-        std::filesystem::create_directories(options_.output);
+        if (root()) std::filesystem::create_directories(options_.output);
         TrainResult result;
-        int first_epoch = 0;
-        if (options_.resume && std::filesystem::exists(checkpoint_path())) first_epoch = restore();
-        const auto log = detail::open_run_log(options_.output / "log.csv", first_epoch > 0, restored_log_);
+        const int first_epoch = start();
+        const auto log =
+            root() ? detail::open_run_log(options_.output / "log.csv", first_epoch > 0, restored_log_) : nullptr;
         detail::interrupt_requested.store(false);
         const auto previous_handler = std::signal(SIGINT, detail::request_interrupt);
 
@@ -206,7 +218,8 @@ public:
             const auto outcome = train_epoch(train, epoch, record);
             if (outcome != stop_reason::finished) {
                 result.reason = outcome;
-                result.message = outcome == stop_reason::interrupted ? interrupted(epoch, log->text()) : non_finite(epoch);
+                result.message = outcome == stop_reason::interrupted ? interrupted(epoch, log ? log->text() : "")
+                                                                      : non_finite(epoch);
                 break;
             }
             validate(validation, epoch, record);
@@ -220,10 +233,12 @@ public:
             } else {
                 ++bad_epochs_;
             }
-            write_log(*log, record);
-            save(epoch + 1, log->text());
-            draw_curves();
-            report(record);
+            if (root()) {
+                write_log(*log, record);
+                save(epoch + 1, log->text());
+                draw_curves();
+                report(record);
+            }
             if (options_.early_stopping_patience > 0 && bad_epochs_ >= options_.early_stopping_patience) {
                 result.reason = stop_reason::early_stopping;
                 result.message = "stopped early: no better validation loss for " + std::to_string(bad_epochs_) + " epochs";
@@ -231,7 +246,7 @@ public:
             }
         }
         std::signal(SIGINT, previous_handler);
-        if (!result.message.empty() && !options_.quiet) std::fprintf(stderr, "%s\n", result.message.c_str());
+        if (!result.message.empty() && !quiet()) std::fprintf(stderr, "%s\n", result.message.c_str());
         return result;
     }
 
@@ -242,28 +257,40 @@ private:
     stop_reason train_epoch(Source& train, int epoch, EpochRecord& record) {
         model_.train();
         train.start_epoch(epoch);
+        double epoch_images = static_cast<double>(train.images_per_epoch());
+        communicator().all_reduce_sum(std::span<double>(&epoch_images, 1));
         Progress progress("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(options_.epochs),
-                          train.images_per_epoch(), "images", options_.quiet ? nullptr : stderr);
+                          static_cast<long long>(epoch_images), "images", quiet() ? nullptr : stderr);
         double loss_sum = 0;
         long long images = 0;
         while (auto batch = train.next()) {
-            if (detail::interrupt_requested.load()) return stop_reason::interrupted;
-            const Tensor<float>& prediction = model_.forward(task_.input(*batch));
-            const double loss = task_.loss(prediction, *batch, grad_);
+            const bool alone = communicator().size() == 1;
+            if (alone && detail::interrupt_requested.load()) return stop_reason::interrupted;
+            const index_t local_images = batch->size();  // 0: a rank whose share was all unreadable
+            const double local_loss =
+                local_images > 0 ? task_.loss(model_.forward(task_.input(*batch)), *batch, grad_) : 0.0;
+            // One exchange per step: the global loss, the global batch, and whether any rank was interrupted.
+            double step[3] = {local_loss * static_cast<double>(local_images), static_cast<double>(local_images),
+                              detail::interrupt_requested.load() ? 1.0 : 0.0};
+            communicator().all_reduce_sum(std::span<double>(step));
+            if (step[2] > 0) return stop_reason::interrupted;
+            const double global_images = step[1];
+            const double loss = alone ? local_loss : step[0] / global_images;
             if (!std::isfinite(loss)) {
                 bad_loss_ = loss;
                 return stop_reason::non_finite_loss;
             }
             model_.zero_grad();
-            model_.backward(grad_);
+            if (local_images > 0) model_.backward(grad_);
+            average_gradients(static_cast<double>(local_images), global_images);
             if (options_.clip_grad_norm > 0) optim::clip_grad_norm(model_, options_.clip_grad_norm);
             optimiser_.step(model_);
             ++step_;
-            loss_sum += loss * static_cast<double>(batch->size());
-            images += batch->size();
+            loss_sum += loss * global_images;
+            images += static_cast<long long>(global_images);
             char status[64];
             std::snprintf(status, sizeof status, "loss %.5f", loss_sum / static_cast<double>(images));
-            progress.advance(batch->size(), status);
+            progress.advance(static_cast<long long>(global_images), status);
         }
         progress.finish();
         record.train_loss = images ? loss_sum / static_cast<double>(images) : 0.0;
@@ -295,11 +322,52 @@ private:
         record.validation_loss = images ? loss_sum / static_cast<double>(images) : 0.0;
         record.model = model_scores.mean();
         record.gray = gray_scores.mean();
-        if (!rows.empty()) {
+        if (!rows.empty() && root()) {
             char name[64];
             std::snprintf(name, sizeof name, "samples_epoch_%03d.png", epoch + 1);
             save_png(options_.output / name, draw::picture_grid(rows, {"gray input", "prediction", "ground truth"}, 4, 96));
         }
+    }
+
+    distributed::Communicator& communicator() {
+        static distributed::SingleProcess alone;
+        return options_.communicator ? *options_.communicator : alone;
+    }
+    bool root() const { return options_.communicator == nullptr || options_.communicator->is_root(); }
+    bool quiet() const { return options_.quiet || !root(); }
+
+    // The epoch to start from: 0, or after the checkpoint's when resuming. With several ranks, rank
+    // 0 alone reads the checkpoint (the others may not see its file system) and sends every rank
+    // the weights, the optimiser state and the counters, so all start from the same model.
+    int start() {
+        auto& ranks = communicator();
+        double found = root() && options_.resume && std::filesystem::exists(checkpoint_path()) ? 1.0 : 0.0;
+        ranks.broadcast(std::span<double>(&found, 1), 0);
+        int first_epoch = found > 0 && root() ? restore() : 0;
+        if (ranks.size() == 1) return first_epoch;
+        double counters[4] = {static_cast<double>(first_epoch), static_cast<double>(step_), best_,
+                              static_cast<double>(bad_epochs_)};
+        ranks.broadcast(std::span<double>(counters), 0);
+        first_epoch = static_cast<int>(counters[0]);
+        step_ = static_cast<long long>(counters[1]);
+        best_ = counters[2];
+        bad_epochs_ = static_cast<int>(counters[3]);
+        if constexpr (on_cpu) {
+            if (found > 0 && !root()) {
+                if (options_.before_epoch) options_.before_epoch(first_epoch);
+                optimiser_.attach(model_);
+            }
+            distributed::broadcast_parameters(model_, ranks);
+            if (found > 0) distributed::broadcast_optimiser(optimiser_, ranks);
+        } else {
+            throw usage_error("distributed training runs on the CPU backend (" + ranks.describe() + ")");
+        }
+        return first_epoch;
+    }
+
+    void average_gradients(double local_images, double global_images) {
+        if constexpr (on_cpu)
+            if (communicator().size() > 1) averager_(model_, communicator(), local_images, global_images);
     }
 
     void save(int epochs_done, const std::string& log_text) {
@@ -365,7 +433,7 @@ private:
     }
 
     void report(const EpochRecord& r) const {
-        if (options_.quiet) return;
+        if (quiet()) return;
         std::fprintf(stderr, "epoch %d: train %.5f  validation %.5f  %s\n", r.epoch, r.train_loss, r.validation_loss,
                      scores_text(r.model, r.gray).c_str());
     }
@@ -375,7 +443,7 @@ private:
                                           "Try a lower learning rate or gradient clipping.");
     }
     std::string interrupted(int epoch, const std::string& log_text) {
-        save(epoch, log_text);  // the epoch in progress is not counted: resuming repeats it
+        if (root()) save(epoch, log_text);  // the epoch in progress is not counted: resuming repeats it
         return "interrupted: saved " + checkpoint_path().string() + " (resume repeats epoch " + std::to_string(epoch + 1) + ")";
     }
 
@@ -386,6 +454,7 @@ private:
     Tensor<float> grad_;
     std::vector<EpochRecord> history_;
     std::optional<std::string> restored_log_;  // the checkpoint's copy of log.csv, when resuming
+    distributed::GradientAverager averager_;
     double best_ = std::numeric_limits<double>::infinity();
     double bad_loss_ = 0;
     int bad_epochs_ = 0;
