@@ -6,6 +6,7 @@
 #include <chroma/distributed/mpi.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 
 #include "ranks.hpp"
 
@@ -16,8 +17,11 @@ chroma::distributed::Communicator* the_ranks = nullptr;
 chroma::distributed::Communicator& test_ranks() { return *the_ranks; }
 
 int main(int argc, char** argv) {
-    // A partner that fails a REQUIRE leaves its collectives unmatched: end the job in a minute.
-    chroma::distributed::MpiCommunicator ranks(&argc, &argv, {.timeout = std::chrono::seconds(60)});
+    // A partner that fails a REQUIRE leaves its collectives unmatched: end the job in a minute
+    // (CHROMA_TEST_COLLECTIVE_TIMEOUT seconds, for the test of the timeout itself).
+    const char* timeout = std::getenv("CHROMA_TEST_COLLECTIVE_TIMEOUT");
+    chroma::distributed::MpiCommunicator ranks(&argc, &argv,
+                                               {.timeout = std::chrono::seconds(timeout ? std::atoi(timeout) : 60)});
     the_ranks = &ranks;
     const int failed = Catch::Session().run(argc, argv);
     double failures[1] = {static_cast<double>(failed)};

@@ -9,10 +9,12 @@
 #include <chroma/train/trainer.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <limits>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "ranks.hpp"
@@ -215,8 +217,21 @@ TEST_CASE("a NaN loss on one rank stops every rank, and rank 0 keeps the last go
     const fs::path out = shared_folder("nan");
     Model<Net> model(3);
     // 4 batches per epoch (validation calls loss() once): the 6th call is in epoch 2.
-    const auto result = run_training(model, shares(global_batches()), out, 4, &ranks, false, NaNOnLastRank{});
+    const auto result = run_training(model, shares(global_batches()), out, 4, &ranks, false, NaNOnLastRank());
     CHECK(result.reason == train::stop_reason::non_finite_loss);
     CHECK(result.epochs.size() == 1);
     if (ranks.is_root()) CHECK(io::Checkpoint::load(out / "checkpoint.ckpt").get_integer("epoch") == 1);
+}
+
+// Run alone by the timeout test (tests/distributed/CMakeLists.txt), never in the normal run: the
+// last rank stops answering, and the others must end the job with a message, not hang.
+TEST_CASE("timeout: a rank that stops answering ends the job with a message", "[.]") {
+    auto& ranks = test_ranks();
+    if (ranks.rank() == ranks.size() - 1) {
+        std::this_thread::sleep_for(std::chrono::seconds(60));  // ended before this by the others' abort
+        return;
+    }
+    double value[1] = {1.0};
+    ranks.all_reduce_sum(std::span<double>(value));
+    FAIL("the all-reduce returned without the last rank");
 }

@@ -197,12 +197,12 @@ void check_same_parameters(Model<Net>& expected, Model<Net>& actual) {
             REQUIRE(actual.parameter(name).value[i] == expected.parameter(name).value[i]);
 }
 
-// The run the kill test interrupts: 6 epochs of 12 batches, long enough for kills to land in
+// The run the kill test interrupts: 6 epochs of 8 batches, long enough for kills to land in
 // every part of an epoch, short enough to repeat.
 constexpr int kill_test_epochs = 6;
 train::TrainResult kill_test_training(const fs::path& out, bool resume, Model<Net>& model) {
     std::vector<train::Batch> batches;
-    for (int i = 0; i < 12; ++i) batches.push_back(make_batch(100 + i, 4, 16));
+    for (int i = 0; i < 8; ++i) batches.push_back(make_batch(100 + i, 4, 16));
     train::FixedBatches training(std::move(batches)), validation({make_batch(4)});
     train::RegressionTask<> task;
     optim::Adam<> adam({.learning_rate = 1e-3});
