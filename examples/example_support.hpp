@@ -129,6 +129,19 @@ int with_photo_loaders(const char* program, const PhotoSource& source, const Mak
     }
 }
 
+/// The colour prior of the training images (train::estimate_prior over `batches` batches). With
+/// several ranks each estimates it from its shares of the same batches and the ranks average
+/// theirs, so every rank rebalances alike.
+template <class Source>
+std::vector<double> prior_of_all_ranks(Source& training, int batches, chroma::distributed::Communicator* ranks) {
+    auto prior = chroma::train::estimate_prior(training, batches);
+    if (ranks != nullptr && ranks->size() > 1) {
+        ranks->all_reduce_sum(std::span<double>(prior));
+        for (auto& p : prior) p /= ranks->size();
+    }
+    return prior;
+}
+
 /// Prints the last epoch's validation loss and scores and where the run's files are. Returns the
 /// exit status: 1 when no epoch finished or a loss became NaN or infinite, else 0. For the
 /// results of train::Trainer and train::GanTrainer.

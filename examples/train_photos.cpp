@@ -151,18 +151,6 @@ int run_training(Task& task, TrainSource& training, ValidationSource& validation
     return run_training<models::ResNetUNet>(task, training, validation, s);
 }
 
-/// The colour prior of the training images; with several ranks, each estimates it from its
-/// shares of the same batches and the ranks average theirs, so all rebalance alike.
-template <class TrainSource>
-std::vector<double> shared_prior(TrainSource& training, const Settings& s) {
-    auto prior = train::estimate_prior(training, s.prior_batches);
-    if (s.ranks != nullptr && s.ranks->size() > 1) {
-        s.ranks->all_reduce_sum(std::span<double>(prior));
-        for (auto& p : prior) p /= s.ranks->size();
-    }
-    return prior;
-}
-
 template <class TrainSource, class ValidationSource>
 int train_with_chosen_task(TrainSource& training, ValidationSource& validation, const Settings& s) {
     if (s.model == "resnet-unet-classifier") {
@@ -172,7 +160,7 @@ int train_with_chosen_task(TrainSource& training, ValidationSource& validation, 
         options.decoding = color::Decoding::annealed_mean(s.temperature);
         if (options.rebalance) {
             std::printf("estimating the colour prior from %d training batches...\n", s.prior_batches);
-            options.prior = shared_prior(training, s);
+            options.prior = examples::prior_of_all_ranks(training, s.prior_batches, s.ranks);
             options.prior_name = "prior estimated from the training images";
         }
         train::ClassificationTask task(std::move(options));
@@ -183,7 +171,7 @@ int train_with_chosen_task(TrainSource& training, ValidationSource& validation, 
         return run_training(task, training, validation, s);
     }
     std::printf("estimating the colour prior from %d training batches...\n", s.prior_batches);
-    train::RebalancedRegressionTask task(shared_prior(training, s), s.rebalance);
+    train::RebalancedRegressionTask task(examples::prior_of_all_ranks(training, s.prior_batches, s.ranks), s.rebalance);
     return run_training(task, training, validation, s);
 }
 

@@ -36,6 +36,7 @@ struct Settings {
     int images = 0, epochs = 16, batch = 15, size = 224, threads = 2;
     int freeze_encoder = 0;  // epochs with the encoder's parameters fixed
     double learning_rate = 1e-4;
+    distributed::Communicator* ranks = nullptr;  // several under mpirun
 };
 
 int usage(const char* program) {
@@ -59,6 +60,7 @@ template <class TrainSource, class ValidationSource>
 int train_model(TrainSource& training, ValidationSource& validation, const Settings& s) {
     Model<models::ResNetAutoencoder> model(1);
     train::TrainerOptions options{.epochs = s.epochs, .output = s.out, .sample_rows = 6, .architecture = "resnet-ae"};
+    options.communicator = s.ranks;
     if (!s.pretrained.empty()) {
         models::import_resnet18(s.pretrained, model, models::resnet_autoencoder_import());
         std::printf("encoder: torchvision resnet18 conv1..layer2 from %s, its parameters fixed for %d epochs\n",
@@ -79,7 +81,10 @@ int train_model(TrainSource& training, ValidationSource& validation, const Setti
 }  // namespace
 
 int main(int argc, char** argv) {
+    const auto ranks = examples::job_ranks(argc, argv);
+    if (!ranks) return 2;
     Settings s;
+    s.ranks = ranks.get();
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         auto value = [&] { return examples::option_value(argc, argv, i, usage); };
@@ -105,8 +110,8 @@ int main(int argc, char** argv) {
     }
 
     // Packed with --fit pad the images are squares already; they are resized to --size.
-    const examples::PhotoSource source{
-        .folder = s.folder, .packed = s.packed, .images = s.images, .batch = s.batch, .threads = s.threads};
+    const examples::PhotoSource source{.folder = s.folder, .packed = s.packed, .images = s.images, .batch = s.batch,
+                                       .threads = s.threads, .ranks = s.ranks};
     auto train = [&](auto& training, auto& validation) { return train_model(training, validation, s); };
     auto transform = [&](bool training, bool) { return padded_square(s.size, training); };
     return examples::with_photo_loaders("train_resnet_ae", source, transform, train);

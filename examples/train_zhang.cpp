@@ -39,6 +39,7 @@ struct Settings {
     std::string model = "eccv16", folder, packed, out, rebalance, encoding;
     double alpha = -1;  // negative: the seed's
     bool resume = false;
+    distributed::Communicator* ranks = nullptr;  // several under mpirun
     int images = 0, epochs = 0, batch = 0, size = 0, crop = 0, threads = 2;
     int prior_batches = 100;  // how much of the training data the prior is estimated from
     double learning_rate = 0;
@@ -78,7 +79,7 @@ train::ClassificationOptions task_options(const Settings& s, TrainSource& traini
     // The distribution loss needs a prior even without rebalancing.
     const std::string prior = s.rebalance == "none" && o.alpha > 0 ? "estimated" : s.rebalance;
     if (prior == "estimated") {
-        o.prior = train::estimate_prior(training, s.prior_batches);
+        o.prior = examples::prior_of_all_ranks(training, s.prior_batches, s.ranks);
         o.prior_name = "prior estimated from the training images";
     } else if (prior == "zhang") {
         o.prior = color::zhang_prior_vector();
@@ -106,6 +107,7 @@ int train_model(TrainSource& training, ValidationSource& validation, const Setti
     optim::ReduceOnPlateau plateau({.factor = 0.2, .patience = 10});
     train::TrainerOptions options{.epochs = s.epochs, .output = s.out, .sample_rows = 6, .architecture = s.model};
     options.resume = s.resume;  // continues from OUT/checkpoint.ckpt, also under a changed loss
+    options.communicator = s.ranks;
     if (eccv16)
         options.on_epoch_end = [&](const train::EpochRecord& record) {
             if (plateau.step(record.validation_loss, adam))
@@ -124,7 +126,10 @@ int train_chosen(TrainSource& training, ValidationSource& validation, const Sett
 }  // namespace
 
 int main(int argc, char** argv) {
+    const auto ranks = examples::job_ranks(argc, argv);
+    if (!ranks) return 2;
     Settings s;
+    s.ranks = ranks.get();
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         auto value = [&] { return examples::option_value(argc, argv, i, usage); };
@@ -169,8 +174,8 @@ int main(int argc, char** argv) {
         return 2;
     }
 
-    const examples::PhotoSource source{
-        .folder = s.folder, .packed = s.packed, .images = s.images, .batch = s.batch, .threads = s.threads};
+    const examples::PhotoSource source{.folder = s.folder, .packed = s.packed, .images = s.images, .batch = s.batch,
+                                       .threads = s.threads, .ranks = s.ranks};
     auto train = [&](auto& training, auto& validation) { return train_chosen(training, validation, s); };
     return examples::with_photo_loaders("train_zhang", source, examples::resize_and_crop(s.size, s.crop), train);
 }
