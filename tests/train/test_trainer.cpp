@@ -42,6 +42,15 @@ struct FailingTask : train::RegressionTask<> {
     }
 };
 
+// The runs the resume tests compare: the regression task, Adam at 1e-3, quiet.
+train::TrainResult train_adam(Model<Net>& model, train::FixedBatches& training, train::FixedBatches& validation,
+                              const fs::path& out, int epochs, bool resume) {
+    train::RegressionTask<> task;
+    optim::Adam<> adam({.learning_rate = 1e-3});
+    train::Trainer trainer(model, task, adam, {.epochs = epochs, .output = out, .resume = resume, .quiet = true});
+    return trainer.fit(training, validation);
+}
+
 }  // namespace
 
 TEST_CASE("the trainer lowers the loss and writes its log, curve, samples and checkpoint") {
@@ -85,10 +94,7 @@ TEST_CASE("a NaN loss stops training and keeps the last good checkpoint") {
 TEST_CASE("resuming from the checkpoint gives the same model as an uninterrupted run") {
     train::FixedBatches training({make_batch(1), make_batch(2)}), validation({make_batch(4)});
     auto run = [&](const fs::path& out, int epochs, bool resume, Model<Net>& model) {
-        train::RegressionTask<> task;
-        optim::Adam<> adam({.learning_rate = 1e-3});
-        train::Trainer trainer(model, task, adam, {.epochs = epochs, .output = out, .resume = resume, .quiet = true});
-        return trainer.fit(training, validation);
+        return train_adam(model, training, validation, out, epochs, resume);
     };
     Model<Net> straight(3), interrupted(3), resumed(77);
     run(fresh_folder("straight"), 4, false, straight);
@@ -204,11 +210,7 @@ train::TrainResult kill_test_training(const fs::path& out, bool resume, Model<Ne
     std::vector<train::Batch> batches;
     for (int i = 0; i < 8; ++i) batches.push_back(make_batch(100 + i, 4, 16));
     train::FixedBatches training(std::move(batches)), validation({make_batch(4)});
-    train::RegressionTask<> task;
-    optim::Adam<> adam({.learning_rate = 1e-3});
-    train::Trainer trainer(model, task, adam,
-                           {.epochs = kill_test_epochs, .output = out, .resume = resume, .quiet = true});
-    return trainer.fit(training, validation);
+    return train_adam(model, training, validation, out, kill_test_epochs, resume);
 }
 
 }  // namespace
@@ -216,10 +218,7 @@ train::TrainResult kill_test_training(const fs::path& out, bool resume, Model<Ne
 TEST_CASE("a resumed run rewrites log.csv to its checkpoint's epochs, whichever was written last") {
     train::FixedBatches training({make_batch(1), make_batch(2)}), validation({make_batch(4)});
     auto run = [&](const fs::path& out, int epochs, bool resume, Model<Net>& model) {
-        train::RegressionTask<> task;
-        optim::Adam<> adam({.learning_rate = 1e-3});
-        train::Trainer trainer(model, task, adam, {.epochs = epochs, .output = out, .resume = resume, .quiet = true});
-        return trainer.fit(training, validation);
+        return train_adam(model, training, validation, out, epochs, resume);
     };
     const fs::path straight_out = fresh_folder("log_straight");
     Model<Net> straight(3);
