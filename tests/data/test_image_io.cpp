@@ -144,3 +144,35 @@ TEST_CASE("inputs the fuzzers found are refused with a reason, never decoded int
     const std::vector<std::uint8_t> png_magic{0x89, 'P', 'N', 'G'};
     CHECK_FALSE(jpeg_huffman_table_problem(png_magic).has_value());
 }
+
+TEST_CASE("a PNG whose chunk runs past the end of the file is refused before stb sizes a buffer by it", "[image]") {
+    // fuzz/fuzz_image: 188 bytes whose second IDAT chunk declares 1,117,061,197 bytes; stb_image
+    // doubled its data buffer to 2 GiB to fit it before reading a byte of it.
+    const fs::path huge = fixtures / "fuzz" / "png_huge_idat_chunk.png";
+    CHECK_THROWS_WITH(load_image(huge), Catch::Contains("png_huge_idat_chunk.png") && Catch::Contains("IDAT chunk at byte 122") &&
+                                            Catch::Contains("declares 1117061197 bytes") &&
+                                            Catch::Contains("only 58 bytes follow"));
+    // Reading the header alone reads no chunk data, so it still says what the header says.
+    CHECK(read_image_info(huge).width == 5);
+    CHECK_THROWS_AS(load_image_float(huge), corrupt_image_error);
+
+    // A whole PNG passes, with or without bytes after IEND (stb ignores them, so does the check).
+    chroma::testing::TemporaryFolder folder("png_chunks");
+    Image image{.width = 7, .height = 5, .channels = 3, .pixels = std::vector<std::uint8_t>(7 * 5 * 3, 40)};
+    save_png(folder / "fine.png", image);
+    std::ifstream in(folder / "fine.png", std::ios::binary);
+    std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CHECK_FALSE(png_chunk_problem(bytes).has_value());
+    std::vector<std::uint8_t> trailing = bytes;
+    trailing.insert(trailing.end(), {0xFF, 0xFF, 0xFF, 0xFF, 'j', 'u', 'n', 'k'});
+    CHECK_FALSE(png_chunk_problem(trailing).has_value());
+    CHECK(load_image_from_memory(trailing, "trailing.png").pixels == image.pixels);
+    // Cut inside its IDAT chunk: refused by the check, naming the chunk.
+    const std::vector<std::uint8_t> cut(bytes.begin(), bytes.end() - 20);
+    const auto problem = png_chunk_problem(cut);
+    REQUIRE(problem.has_value());
+    CHECK_THAT(*problem, Catch::Contains("IDAT chunk"));
+    CHECK_THROWS_WITH(load_image_from_memory(cut, "cut.png"), Catch::Contains("cut.png") && Catch::Contains("IDAT"));
+    // Not a PNG: nothing to say.
+    CHECK_FALSE(png_chunk_problem(std::vector<std::uint8_t>{0xFF, 0xD8, 0xFF}).has_value());
+}

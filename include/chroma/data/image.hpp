@@ -33,6 +33,7 @@
 #include "../core/error.hpp"
 #include "exif_orientation.hpp"
 #include "jpeg_huffman_check.hpp"
+#include "png_chunk_check.hpp"
 
 #if !defined(STBI_INCLUDE_STB_IMAGE_H)
 #define STB_IMAGE_STATIC
@@ -309,6 +310,9 @@ static inline ImageInfo probe_memory(std::span<const std::uint8_t> bytes, const 
     // Before stb reads any of it: stb builds the Huffman tables while it probes a JPEG's size.
     if (const auto problem = jpeg_huffman_table_problem(bytes))
         throw corrupt_image_error("image file '" + name + "' is a damaged JPEG, not decoded: " + *problem);
+    // And before stb sizes its buffers by a PNG's declared chunk lengths.
+    if (const auto problem = png_chunk_problem(bytes))
+        throw corrupt_image_error("image file '" + name + "' is a damaged or truncated PNG, not decoded: " + *problem);
     std::uint64_t png_width = 0, png_height = 0;
     if (png_header_size(bytes, png_width, png_height)) check_header_size(name, png_width, png_height, limits);
     const auto length = static_cast<int>(bytes.size());
