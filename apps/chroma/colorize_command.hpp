@@ -166,7 +166,7 @@ inline std::filesystem::path comparison_path(const std::filesystem::path& output
 
 inline int run_colorize(const std::vector<std::string>& args) {
     const Arguments a(args,
-                      {"--output", "--model", "--decode", "--size", "--backend", "--chroma-gain", "--threads", "--max-pixels",
+                      {"--output", "--model", "--decode", "--size", "--backend", "--chroma-gain", "--mirror-average", "--threads", "--max-pixels",
                        "--compare-height", "--grid"},
                       {"--compare", "--force", "--quiet", "--help"}, {{"-o", "--output"}, {"-h", "--help"}});
     if (a.has("--help")) {

@@ -82,7 +82,7 @@ inline std::string scores_row(const char* name, const metrics::ColorizationScore
 
 inline int run_evaluate(const std::vector<std::string>& args) {
     const Arguments a(args,
-                      {"--data", "--model", "--decode", "--size", "--backend", "--chroma-gain", "--split", "--validation-fraction",
+                      {"--data", "--model", "--decode", "--size", "--backend", "--chroma-gain", "--mirror-average", "--split", "--validation-fraction",
                        "--images", "--grid", "--grid-rows", "--threads", "--compare"},
                       {"--quiet", "--help"}, {{"-h", "--help"}});
     if (a.has("--help")) {

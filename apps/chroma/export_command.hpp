@@ -26,12 +26,14 @@ inline std::string export_help() {
                "  --size N              the shorter side the model should see (default: its training size)\n"
                "  --chroma-gain X       the gain on predicted ab to record (chroma evaluate prints the\n"
                "                        least-squares one; default: the model's)\n"
+               "  --mirror-average yes|no  record whether colorize averages the photo's prediction with\n"
+               "                        its mirror image's (default: the model's)\n"
                "  --description TEXT    a line on how it was trained, kept in the metadata\n"
                "  --force               replace FILE if it exists\n");
 }
 
 inline int run_export(const std::vector<std::string>& args) {
-    const Arguments a(args, {"--output", "--decode", "--size", "--chroma-gain", "--description"}, {"--force", "--help"},
+    const Arguments a(args, {"--output", "--decode", "--size", "--chroma-gain", "--mirror-average", "--description"}, {"--force", "--help"},
                       {{"-o", "--output"}, {"-h", "--help"}});
     if (a.has("--help")) {
         std::cout << export_help();
@@ -44,9 +46,9 @@ inline int run_export(const std::vector<std::string>& args) {
     if (std::filesystem::exists(output) && !a.has("--force"))
         throw usage_failure(output.string() + " exists; add --force to replace it");
     std::vector<std::string> model_args{"--model", a.positional()[0]};
-    for (const char* option : {"--decode", "--size", "--chroma-gain"})
+    for (const char* option : {"--decode", "--size", "--chroma-gain", "--mirror-average"})
         if (a.has(option)) model_args.insert(model_args.end(), {option, a.text(option, "")});
-    const Arguments model_options(model_args, {"--model", "--decode", "--size", "--chroma-gain"}, {});
+    const Arguments model_options(model_args, {"--model", "--decode", "--size", "--chroma-gain", "--mirror-average"}, {});
     auto model = chosen_model(model_options);
     inference::save_model_file(output, *model, a.text("--description", ""));
     std::cout << "wrote " << output.string() << ": " << model_summary(*model) << ", "

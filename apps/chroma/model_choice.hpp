@@ -1,6 +1,6 @@
 #pragma once
 // The model options colorize and evaluate share: --model (the bundled model by default),
-// --decode, --size, --backend and --chroma-gain.
+// --decode, --size, --backend, --chroma-gain and --mirror-average.
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -31,7 +31,9 @@ inline const char* model_options_help =
     "  --size N              the shorter side the model sees, in pixels (default: its training size)\n"
     "  --backend cpu|cuda    where the model runs (default cpu)\n"
     "  --chroma-gain X       multiply the predicted ab by X (default: the model's, 1 unless it was\n"
-    "                        calibrated; chroma evaluate prints the least-squares gain)\n";
+    "                        calibrated; chroma evaluate prints the least-squares gain)\n"
+    "  --mirror-average yes|no  also run the model on the mirrored photo and average the two\n"
+    "                        predictions (twice the model time; default: the model's)\n";
 
 /// The bundled model: $CHROMA_MODEL, else the installed copy, else the source tree's.
 inline std::filesystem::path bundled_model() {
@@ -66,6 +68,11 @@ inline std::unique_ptr<inference::Colorizer> chosen_model(const Arguments& a) {
         if (!gain) throw usage_failure("--chroma-gain must be a number in (0, 10], got '" + text + "'");
         model->set_chroma_gain(*gain);
     }
+    if (a.has("--mirror-average")) {
+        const std::string text = a.text("--mirror-average", "");
+        if (text != "yes" && text != "no") throw usage_failure("--mirror-average must be yes or no, got '" + text + "'");
+        model->set_mirror_average(text == "yes");
+    }
     if (a.has("--size")) {
         const int m = model->traits().size_multiple;
         model->traits().native_size = static_cast<int>(a.integer("--size", 0, m, 4096));
@@ -85,6 +92,7 @@ inline std::string model_summary(inference::Colorizer& model) {
         std::snprintf(gain, sizeof gain, ", chroma gain %.3g", static_cast<double>(model.chroma_gain()));
         text += gain;
     }
+    if (model.mirror_average()) text += ", mirror-averaged";
     return text + ")";
 }
 

@@ -293,6 +293,40 @@ TEST_CASE("a chroma gain is exported with the model, printed by evaluate and che
                       Catch::Contains("odd.safetensors") && Catch::Contains("chroma_gain"));
 }
 
+TEST_CASE("mirror averaging is exported with the model, changes its prediction and is checked", "[cli]") {
+    TemporaryFolder folder("mirror");
+    const fs::path model = model_file(folder);
+    const fs::path averaged = folder / "averaged.safetensors";
+    REQUIRE(run(cli::run_export, {model.string(), "-o", averaged.string(), "--mirror-average", "yes"}) == 0);
+    auto plain = inference::load_colorizer(model);
+    auto loaded = inference::load_colorizer(averaged);
+    CHECK_FALSE(plain->mirror_average());
+    CHECK(loaded->mirror_average());
+    CHECK_THAT(cli::model_summary(*loaded), Catch::Contains("mirror-averaged"));
+    // The file's setting is what colorize uses: the loaded model predicts what the plain one
+    // predicts once told to average.
+    const Tensor<float> l = inference::lightness_at(gradient(40, 40, 3), {64, 64});
+    const Tensor<float> from_file = loaded->predict_ab(l).clone();
+    const Tensor<float> unaveraged = plain->predict_ab(l).clone();
+    plain->set_mirror_average(true);
+    const Tensor<float> told = plain->predict_ab(l);
+    double changed = 0.0;
+    for (index_t i = 0; i < told.size(); ++i) {
+        REQUIRE(from_file.data()[i] == Approx(told.data()[i]).margin(1e-5));
+        changed = std::max(changed, double(std::abs(told.data()[i] - unaveraged.data()[i])));
+    }
+    CHECK(changed > 1e-3);
+    const fs::path photos = folder / "photos";
+    fs::create_directories(photos);
+    save_png(photos / "p.png", gradient(48, 40, 3));
+    CHECK_THROWS_WITH(run(cli::run_evaluate, {"--data", photos.string(), "--model", model.string(), "--mirror-average", "maybe"}),
+                      Catch::Contains("--mirror-average"));
+    auto typed = inference::make_colorizer("light64");
+    typed->save(folder / "odd.safetensors", {{"architecture", "light64"}, {"mirror_average", "sometimes"}});
+    CHECK_THROWS_WITH(inference::load_colorizer(folder / "odd.safetensors"),
+                      Catch::Contains("odd.safetensors") && Catch::Contains("mirror_average"));
+}
+
 TEST_CASE("the bundled model colours the sample photos closer to the truth than gray", "[cli][bundled]") {
     // The repository's own model and photos (samples/: validation photos it never trained on).
     const fs::path root = fixtures / ".." / "..";

@@ -186,6 +186,76 @@ TEST_CASE("the chroma gain multiplies the model's ab and refuses what is not a g
     CHECK(regression.chroma_gain() == 1.5f);
 }
 
+namespace {
+
+Tensor<float> mirrored(const Tensor<float>& t) {
+    Tensor<float> out;
+    inference::detail::mirror_width(t, out);
+    return out;
+}
+
+Tensor<float> copy_of(const Tensor<float>& t) { return t.clone(); }
+
+/// A lightness map with no left-right symmetry.
+Tensor<float> lopsided_lightness(int width, int height) {
+    Tensor<float> l(Shape{.n = 1, .c = 1, .h = height, .w = width});
+    for (int y = 0; y < height; ++y)
+        for (int x = 0; x < width; ++x) l.data()[y * width + x] = static_cast<float>(5 + 3 * x + (x * y) % 7 + 2 * y);
+    return l;
+}
+
+}  // namespace
+
+TEST_CASE("mirror averaging averages a prediction with its mirror image's, so it is mirror-symmetric", "[inference]") {
+    const Tensor<float> l = lopsided_lightness(16, 8);
+    const Tensor<float> l_before = copy_of(l);
+
+    // Regression: exactly the mean of the plain prediction and the mirrored prediction of the mirror.
+    using LopsidedRegression = Conv2d<1, 2, 3, 1, 1>;  // a 3x3 kernel: not symmetric by itself
+    inference::RegressionColorizer<LopsidedRegression> regression(ModelTraits{.architecture = "reg", .native_size = 8},
+                                                                  color::lightness_centered, color::ab_over_110);
+    init::pytorch_default(regression.model(), 11);
+    CHECK_FALSE(regression.mirror_average());
+    const Tensor<float> plain = copy_of(regression.predict_ab(l));
+    const Tensor<float> plain_of_mirror = mirrored(regression.predict_ab(mirrored(l)));
+    regression.set_mirror_average(true);
+    const Tensor<float> averaged = copy_of(regression.predict_ab(l));
+    const Tensor<float> averaged_of_mirror = copy_of(regression.predict_ab(mirrored(l)));
+    double plain_asymmetry = 0.0;
+    for (index_t i = 0; i < plain.size(); ++i) {
+        REQUIRE(averaged.data()[i] == Approx(0.5f * (plain.data()[i] + plain_of_mirror.data()[i])).margin(1e-5));
+        plain_asymmetry = std::max(plain_asymmetry, double(std::abs(plain.data()[i] - plain_of_mirror.data()[i])));
+    }
+    CHECK(plain_asymmetry > 0.1);  // so the average is not the plain prediction by accident
+    const Tensor<float> back = mirrored(averaged_of_mirror);
+    for (index_t i = 0; i < averaged.size(); ++i) REQUIRE(back.data()[i] == Approx(averaged.data()[i]).margin(1e-5));
+    for (index_t i = 0; i < l.size(); ++i) REQUIRE(l.data()[i] == l_before.data()[i]);  // the input is not touched
+
+    // Classifier: the bin probabilities are averaged, then decoded. The plain mean of the bins is
+    // linear in them, so there it equals the mean of the two decoded predictions; the annealed
+    // mean is not, and its averaged prediction is mirror-symmetric.
+    using LopsidedClassifier = Conv2d<1, color::zhang_bin_count, 3, 1, 1>;
+    inference::ClassifierColorizer<LopsidedClassifier> classifier(
+        ModelTraits{.architecture = "tiny", .native_size = 8, .size_multiple = 8, .classifier = true}, {});
+    init::pytorch_default(classifier.model(), 12);
+    classifier.set_decoding(color::Decoding::mean());
+    const Tensor<float> mean_plain = copy_of(classifier.predict_ab(l));
+    const Tensor<float> mean_plain_of_mirror = mirrored(classifier.predict_ab(mirrored(l)));
+    classifier.set_mirror_average(true);
+    const Tensor<float> mean_averaged = copy_of(classifier.predict_ab(l));
+    double class_asymmetry = 0.0;
+    for (index_t i = 0; i < mean_plain.size(); ++i) {
+        REQUIRE(mean_averaged.data()[i] == Approx(0.5f * (mean_plain.data()[i] + mean_plain_of_mirror.data()[i])).margin(1e-3));
+        class_asymmetry = std::max(class_asymmetry, double(std::abs(mean_plain.data()[i] - mean_plain_of_mirror.data()[i])));
+    }
+    CHECK(class_asymmetry > 0.01);
+    classifier.set_decoding(inference::parse_decoding("annealed:0.38,rebalance:0.5"));
+    const Tensor<float> annealed = copy_of(classifier.predict_ab(l));
+    const Tensor<float> annealed_of_mirror = mirrored(classifier.predict_ab(mirrored(l)));
+    for (index_t i = 0; i < annealed.size(); ++i) REQUIRE(annealed_of_mirror.data()[i] == Approx(annealed.data()[i]).margin(1e-4));
+    for (index_t i = 0; i < l.size(); ++i) REQUIRE(l.data()[i] == l_before.data()[i]);
+}
+
 TEST_CASE("decodings read from text and back", "[inference]") {
     CHECK(inference::parse_decoding("annealed:0.38").temperature == 0.38);
     CHECK(inference::parse_decoding("topk:2").k == 2);

@@ -11,11 +11,21 @@
 // on training photos (chroma evaluate prints the least-squares one) undoes part of that shrinkage.
 // It is saved with the model (metadata "chroma_gain").
 //
+// Mirror averaging (off by default) runs the model on the photo and on its mirror image and
+// averages the two predictions: a photo's colours do not depend on which way it faces, so the
+// average cancels part of each prediction's error, at twice the model time. Classifiers average
+// the bin probabilities before decoding (so the annealed mean and the rebalancing see one
+// distribution), regression models the ab. It is saved with the model (metadata
+// "mirror_average").
+//
 // ClassifierColorizer wraps a 313-bin classifier (decoding chosen by set_decoding),
 // RegressionColorizer a network that outputs normalised ab. Both run the model in eval mode
 // (BatchNorm statistics, no dropout). models/zoo.hpp builds them by architecture name.
-#include <filesystem>
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
+#include <filesystem>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -80,6 +90,10 @@ public:
     }
     float chroma_gain() const noexcept { return chroma_gain_; }
 
+    /// Also predict from the mirrored photo and average the two (see above).
+    void set_mirror_average(bool on) noexcept { mirror_average_ = on; }
+    bool mirror_average() const noexcept { return mirror_average_; }
+
     /// L [N,1,h,w] (0..100) -> ab [N,2,h,w]; h and w multiples of traits().size_multiple.
     const Tensor<float>& predict_ab(const Tensor<float>& lightness) {
         check_input(lightness);
@@ -107,10 +121,23 @@ protected:
 private:
     ModelTraits traits_;
     float chroma_gain_ = 1.0f;
+    bool mirror_average_ = false;
     Tensor<float> scaled_;
 };
 
 namespace detail {
+
+/// `in` [N,C,H,W] mirrored left to right into `out` (its own storage, not `in`'s).
+inline void mirror_width(const Tensor<float>& in, Tensor<float>& out) {
+    const Shape s = in.shape();
+    out.resize(s);
+    const index_t rows = s.n * s.c * s.h;
+    for (index_t r = 0; r < rows; ++r) {
+        const float* from = in.data() + r * s.w;
+        float* to = out.data() + r * s.w;
+        for (index_t x = 0; x < s.w; ++x) to[x] = from[s.w - 1 - x];
+    }
+}
 
 /// What every colorizer holding a Model<Net> does the same way.
 template <class Net>
@@ -158,12 +185,26 @@ protected:
     const Tensor<float>& model_ab(const Tensor<float>& lightness) override {
         batch_.lightness = lightness;
         const Tensor<float>& logits = this->model_.forward(task_.input(batch_));
-        return task_.predicted_ab(logits);
+        if (!this->mirror_average()) return task_.predicted_ab(logits);
+        probabilities_.resize(logits.shape());
+        kernels::softmax_channels_forward(logits, probabilities_);
+        detail::mirror_width(lightness, mirrored_lightness_);
+        batch_.lightness = mirrored_lightness_;
+        detail::mirror_width(this->model_.forward(task_.input(batch_)), mirrored_);
+        mirrored_probabilities_.resize(mirrored_.shape());
+        kernels::softmax_channels_forward(mirrored_, mirrored_probabilities_);
+        // The mean distribution, written as logits (its logarithm) for the task's softmax.
+        float* mean = probabilities_.data();
+        const float* other = mirrored_probabilities_.data();
+        for (index_t i = 0; i < probabilities_.size(); ++i)
+            mean[i] = std::log(std::max(0.5f * (mean[i] + other[i]), std::numeric_limits<float>::min()));
+        return task_.predicted_ab(probabilities_);
     }
 
 private:
     train::ClassificationTask task_;
     train::Batch batch_;
+    Tensor<float> probabilities_, mirrored_lightness_, mirrored_, mirrored_probabilities_;
 };
 
 /// A network whose output is ab scaled by `ab` normalisation (tanh x 110 for ColorNet).
@@ -182,12 +223,23 @@ public:
 protected:
     const Tensor<float>& model_ab(const Tensor<float>& lightness) override {
         batch_.lightness = lightness;
-        return task_.predicted_ab(this->model_.forward(task_.input(batch_)));
+        const Tensor<float>& ab = task_.predicted_ab(this->model_.forward(task_.input(batch_)));
+        if (!this->mirror_average()) return ab;
+        averaged_.resize(ab.shape());
+        std::copy(ab.data(), ab.data() + ab.size(), averaged_.data());
+        detail::mirror_width(lightness, mirrored_lightness_);
+        batch_.lightness = mirrored_lightness_;
+        detail::mirror_width(task_.predicted_ab(this->model_.forward(task_.input(batch_))), mirrored_);
+        float* mean = averaged_.data();
+        const float* other = mirrored_.data();
+        for (index_t i = 0; i < averaged_.size(); ++i) mean[i] = 0.5f * (mean[i] + other[i]);
+        return averaged_;
     }
 
 private:
     train::RegressionTask<> task_;
     train::Batch batch_;
+    Tensor<float> averaged_, mirrored_lightness_, mirrored_;
 };
 
 }  // namespace chroma::inference

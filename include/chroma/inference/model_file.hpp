@@ -6,9 +6,8 @@
 //                  ("generator." for GANs).
 //   *.safetensors  the weights alone, under the model's own names. Its __metadata__ may give
 //                  "architecture", "decoding" (decoding_text.hpp), "native_size" (the shorter
-//                  side of the photos it was trained on), "chroma_gain" (colorizer.hpp) and
-//                  "description". A file with no
-//                  architecture but the official PyTorch eccv16 tensors is read as
+//                  side of the photos it was trained on), "chroma_gain" and "mirror_average"
+//                  (colorizer.hpp) and "description". A file with no architecture but the official PyTorch eccv16 tensors is read as
 //                  "eccv16-official".
 //
 // Architectures (the names the example trainers record):
@@ -138,6 +137,11 @@ inline void apply_metadata(Colorizer& colorizer, const std::map<std::string, std
         if (!gain) throw io::file_error(where + ": chroma_gain '" + it->second + "' is not a gain in (0, 10]");
         colorizer.set_chroma_gain(*gain);
     }
+    if (const auto it = metadata.find("mirror_average"); it != metadata.end()) {
+        if (it->second != "true" && it->second != "false")
+            throw io::file_error(where + ": mirror_average '" + it->second + "' is neither true nor false");
+        colorizer.set_mirror_average(it->second == "true");
+    }
 }
 
 }  // namespace detail
@@ -193,6 +197,7 @@ inline void save_model_file(const std::filesystem::path& path, Colorizer& colori
         std::snprintf(gain, sizeof gain, "%.9g", static_cast<double>(colorizer.chroma_gain()));
         metadata["chroma_gain"] = gain;
     }
+    if (colorizer.mirror_average()) metadata["mirror_average"] = "true";
     if (!description.empty()) metadata["description"] = description;
     colorizer.save(path, metadata);
 }
