@@ -32,6 +32,8 @@
 // Data-parallel (built with MPI, CMake's CHROMA_MPI): `mpirun -np N train_photos ...` trains one
 // model on N ranks, each on its share of every batch (--batch is the global batch), with the
 // result of one process on the same batches; rank 0 writes the run's files (docs/distributed.md).
+// --sync-batch-norm has the BatchNorm layers normalise with the whole global batch's statistics
+// rather than each rank's share's.
 //
 //   train_photos FOLDER [--model resnet-unet|resnet-unet-classifier|photo-unet] [--pretrained FILE]
 //                [--release-encoder EPOCH] [--init-from MODEL.safetensors] [--temperature 0.38]
@@ -69,6 +71,7 @@ struct Settings {
     int prior_batches = 100;
     double zoom = 0.0;  // > 0: random squares of zoom to all of the shorter side, resized to the crop
     bool resume = false;
+    bool synchronise_batch_norm = false;  // under mpirun: BatchNorm over the whole global batch
     distributed::Communicator* ranks = nullptr;  // several under mpirun
 };
 
@@ -78,7 +81,7 @@ int usage(const char* program) {
                  "                 [--release-encoder EPOCH] [--init-from MODEL.safetensors] [--temperature T]\n"
                  "                 [--images N] [--epochs N] [--batch N] [--lr X] [--final-lr X] [--anneal-from EPOCH]\n"
                  "                 [--crop PX] [--zoom MIN_FRACTION]"
-                 "                 [--rebalance LAMBDA] [--out DIR] [--resume]\n"
+                 "                 [--rebalance LAMBDA] [--out DIR] [--resume] [--sync-batch-norm]\n"
                  "       %s --packed FILE [--epochs N] ...   (a file made by `chroma pack`)\n",
                  program, program);
     return 2;
@@ -126,6 +129,7 @@ int run_training(Task& task, TrainSource& training, ValidationSource& validation
     Model<Net> model(1);
     train::TrainerOptions options{.epochs = s.epochs, .output = s.out, .sample_rows = 6, .architecture = s.model};
     options.communicator = s.ranks;
+    options.synchronise_batch_norm = s.synchronise_batch_norm;
     prepare_encoder(model, options, s);
     start_from_model_file(model, s);
     std::printf("%s, %lld parameters to train, %d CPU threads; Adam lr %g, batch %d, %d x %d crops of %d px\n%s\n",
@@ -201,6 +205,7 @@ int main(int argc, char** argv) {
         else if (arg == "--zoom") s.zoom = std::atof(value());
         else if (arg == "--rebalance") s.rebalance = std::atof(value());
         else if (arg == "--resume") s.resume = true;
+        else if (arg == "--sync-batch-norm") s.synchronise_batch_norm = true;
         else if (arg == "--packed") s.packed = value();
         else if (arg == "--help" || arg == "-h") return usage(argv[0]) - 2;
         else if (!arg.empty() && arg[0] == '-') return usage(argv[0]);

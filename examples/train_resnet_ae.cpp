@@ -11,6 +11,7 @@
 //
 //   train_resnet_ae FOLDER [--images N] [--epochs 16] [--batch 15] [--lr 1e-4] [--size 224]
 //                          [--pretrained FILE] [--freeze-encoder EPOCHS] [--out runs/resnet-ae]
+//                          [--sync-batch-norm]   (under mpirun: BatchNorm statistics of the global batch)
 //   train_resnet_ae --packed FILE [...]   (e.g. `chroma pack FOLDER -o f.pack --size 224 --fit pad`)
 #include <chroma/chroma.hpp>
 #include <chroma/models/pretrained_resnet.hpp>
@@ -37,12 +38,13 @@ struct Settings {
     int freeze_encoder = 0;  // epochs with the encoder's parameters fixed
     double learning_rate = 1e-4;
     distributed::Communicator* ranks = nullptr;  // several under mpirun
+    bool synchronise_batch_norm = false;         // under mpirun: BatchNorm over the whole global batch
 };
 
 int usage(const char* program) {
     std::fprintf(stderr,
                  "usage: %s FOLDER [--images N] [--epochs N] [--batch N] [--lr X] [--size PX] [--pretrained FILE]\n"
-                 "                 [--freeze-encoder EPOCHS] [--out DIR]\n"
+                 "                 [--freeze-encoder EPOCHS] [--out DIR] [--sync-batch-norm]\n"
                  "       %s --packed FILE [...]   (a file made by `chroma pack --fit pad`)\n",
                  program, program);
     return 2;
@@ -61,6 +63,7 @@ int train_model(TrainSource& training, ValidationSource& validation, const Setti
     Model<models::ResNetAutoencoder> model(1);
     train::TrainerOptions options{.epochs = s.epochs, .output = s.out, .sample_rows = 6, .architecture = "resnet-ae"};
     options.communicator = s.ranks;
+    options.synchronise_batch_norm = s.synchronise_batch_norm;
     if (!s.pretrained.empty()) {
         models::import_resnet18(s.pretrained, model, models::resnet_autoencoder_import());
         std::printf("encoder: torchvision resnet18 conv1..layer2 from %s, its parameters fixed for %d epochs\n",
@@ -97,6 +100,7 @@ int main(int argc, char** argv) {
         else if (arg == "--pretrained") s.pretrained = value();
         else if (arg == "--freeze-encoder") s.freeze_encoder = std::atoi(value());
         else if (arg == "--packed") s.packed = value();
+        else if (arg == "--sync-batch-norm") s.synchronise_batch_norm = true;
         else if (arg == "--help" || arg == "-h") return usage(argv[0]) - 2;
         else if (!arg.empty() && arg[0] == '-') return usage(argv[0]);
         else s.folder = arg;

@@ -15,6 +15,7 @@
 //   train_zhang FOLDER [--model eccv16|light64] [--images N] [--epochs N] [--batch N] [--lr X]
 //                      [--size PX] [--crop PX] [--rebalance none|estimated|zhang|uniform]
 //                      [--encoding soft|hard] [--alpha X] [--threads N] [--out DIR] [--resume]
+//                      [--sync-batch-norm]   (under mpirun: BatchNorm statistics of the global batch)
 // --encoding and --alpha override the seed's target encoding and distribution-loss weight (the
 // bundled model mixes the light network with seed 001's soft targets).
 //   train_zhang --packed FILE [...]   (a file made by `chroma pack`)
@@ -39,6 +40,7 @@ struct Settings {
     std::string model = "eccv16", folder, packed, out, rebalance, encoding;
     double alpha = -1;  // negative: the seed's
     bool resume = false;
+    bool synchronise_batch_norm = false;  // under mpirun: BatchNorm over the whole global batch
     distributed::Communicator* ranks = nullptr;  // several under mpirun
     int images = 0, epochs = 0, batch = 0, size = 0, crop = 0, threads = 2;
     int prior_batches = 100;  // how much of the training data the prior is estimated from
@@ -64,6 +66,7 @@ int usage(const char* program) {
                  "usage: %s FOLDER [--model eccv16|light64] [--images N] [--epochs N] [--batch N] [--lr X]\n"
                  "                 [--size PX] [--crop PX] [--rebalance none|estimated|zhang|uniform]\n"
                  "                 [--encoding soft|hard] [--alpha X] [--threads N] [--out DIR] [--resume]\n"
+                 "                 [--sync-batch-norm]\n"
                  "       %s --packed FILE [...]   (a file made by `chroma pack`)\n",
                  program, program);
     return 2;
@@ -108,6 +111,7 @@ int train_model(TrainSource& training, ValidationSource& validation, const Setti
     train::TrainerOptions options{.epochs = s.epochs, .output = s.out, .sample_rows = 6, .architecture = s.model};
     options.resume = s.resume;  // continues from OUT/checkpoint.ckpt, also under a changed loss
     options.communicator = s.ranks;
+    options.synchronise_batch_norm = s.synchronise_batch_norm;
     if (eccv16)
         options.on_epoch_end = [&](const train::EpochRecord& record) {
             if (plateau.step(record.validation_loss, adam))
@@ -146,6 +150,7 @@ int main(int argc, char** argv) {
         else if (arg == "--alpha") s.alpha = std::atof(value());
         else if (arg == "--threads") s.threads = std::atoi(value());
         else if (arg == "--resume") s.resume = true;
+        else if (arg == "--sync-batch-norm") s.synchronise_batch_norm = true;
         else if (arg == "--packed") s.packed = value();
         else if (arg == "--help" || arg == "-h") return usage(argv[0]) - 2;
         else if (!arg.empty() && arg[0] == '-') return usage(argv[0]);

@@ -2,11 +2,17 @@
 // hand-computed running statistics, Dropout's mask statistics and replay, and error paths.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
+#include <thread>
+
 #include "support/gradcheck.hpp"
+#include "support/thread_ranks.hpp"
 #include "support/torch_parity.hpp"
 
 using namespace chroma;
@@ -163,6 +169,126 @@ TEST_CASE("BatchNorm2d gives the single-thread result on several threads") {
     for (index_t i = 0; i < x.size(); ++i) {
         REQUIRE(multi[i] == single[i]);
         REQUIRE(multi_grad[i] == single_grad[i]);
+    }
+}
+
+namespace {
+
+/// Images [first, last) of an NCHW tensor.
+Tensor<double> images_of(const Tensor<double>& x, index_t first, index_t last) {
+    const Shape s = x.shape();
+    Tensor<double> out(Shape{.n = last - first, .c = s.c, .h = s.h, .w = s.w});
+    const index_t per_image = s.c * s.plane();
+    std::copy_n(x.data() + first * per_image, (last - first) * per_image, out.data());
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("synchronised BatchNorm2d on ranks of uneven shares computes what one process computes on the whole batch") {
+    using Net = BatchNorm2d<3, 0.3>;
+    Rng data_rng(21);
+    const Tensor<double> x = random_tensor(Shape{.n = 5, .c = 3, .h = 4, .w = 3}, data_rng, -2, 3);
+    // The loss: the mean over images of sum(w * y), so dy = w / images.
+    const Tensor<double> w = random_tensor(x.shape(), data_rng, -1, 1);
+    auto scaled = [](const Tensor<double>& t, double factor) {
+        Tensor<double> out = t.clone();
+        for (index_t i = 0; i < out.size(); ++i) out[i] *= factor;
+        return out;
+    };
+    auto randomised = [](Model<Net, cpu, double>& model) {
+        Rng rng(5);
+        randomise_batch_norm(model, rng);
+    };
+
+    Model<Net, cpu, double> whole;
+    randomised(whole);
+    const Tensor<double> y = whole.forward(x).clone();
+    whole.zero_grad();
+    const Tensor<double> dx = whole.backward(scaled(w, 1.0 / 5)).clone();
+
+    // Two ranks holding images [0, 2) and [2, 5), as threads; and the same shares unsynchronised.
+    const index_t bounds[3] = {0, 2, 5};
+    for (const bool synchronise : {true, false}) {
+        chroma::testing::ThreadRanks ranks(2);
+        Model<Net, cpu, double> models[2];
+        Tensor<double> ys[2], dxs[2];
+        std::vector<std::thread> threads;
+        for (int r = 0; r < 2; ++r)
+            threads.emplace_back([&, r] {
+                std::optional<SynchronisedBatchNorm> group;
+                if (synchronise) group.emplace(ranks.rank(r));
+                randomised(models[r]);
+                const index_t n = bounds[r + 1] - bounds[r];
+                ys[r] = models[r].forward(images_of(x, bounds[r], bounds[r + 1])).clone();
+                models[r].zero_grad();
+                dxs[r] = models[r].backward(scaled(images_of(w, bounds[r], bounds[r + 1]), 1.0 / double(n))).clone();
+            });
+        for (auto& t : threads) t.join();
+
+        double worst = 0;  // the largest difference from the whole batch's output
+        for (int r = 0; r < 2; ++r) {
+            const Tensor<double> want = images_of(y, bounds[r], bounds[r + 1]);
+            for (index_t i = 0; i < want.size(); ++i) worst = std::max(worst, std::abs(ys[r][i] - want[i]));
+        }
+        if (!synchronise) {
+            CHECK(worst > 1e-2);  // each rank's own statistics differ from the whole batch's
+            continue;
+        }
+        CHECK(worst < 1e-12);
+        for (int r = 0; r < 2; ++r) {
+            // dx in units of the rank's own mean loss: times its share, the whole batch's dx.
+            const double share = double(bounds[r + 1] - bounds[r]) / 5.0;
+            const Tensor<double> want = images_of(dx, bounds[r], bounds[r + 1]);
+            for (index_t i = 0; i < want.size(); ++i) REQUIRE(share * dxs[r][i] == Approx(want[i]).margin(1e-12));
+            for (const char* statistic : {"running_mean", "running_var"})
+                for (index_t c = 0; c < 3; ++c)
+                    REQUIRE(models[r].parameter(statistic).value[c] == Approx(whole.parameter(statistic).value[c]).epsilon(1e-12));
+        }
+        // The parameter gradients, weighted by the shares and summed (as GradientAverager does).
+        for (const char* name : {"weight", "bias"})
+            for (index_t c = 0; c < 3; ++c) {
+                const double averaged = 0.4 * models[0].parameter(name).gradient()[c] +
+                                        0.6 * models[1].parameter(name).gradient()[c];
+                REQUIRE(averaged == Approx(whole.parameter(name).gradient()[c]).margin(1e-12));
+            }
+    }
+}
+
+TEST_CASE("synchronised BatchNorm2d over one process is the plain layer, bit for bit") {
+    Model<BatchNorm2d<4>, cpu, float> plain, grouped;
+    Rng rng(31);
+    Tensor<float> x(Shape{.n = 3, .c = 4, .h = 5, .w = 6});
+    for (index_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(rng.uniform(-1, 2));
+    const Tensor<float> y = plain.forward(x).clone();
+    const Tensor<float> dx = plain.backward(x).clone();
+    // A group of one changes nothing; the synchronised kernels with no exchange compute the same.
+    distributed::SingleProcess alone;
+    SynchronisedBatchNorm group(alone);
+    CHECK(batch_norm_group() == &alone);
+    const Tensor<float>& grouped_y = grouped.forward(x);
+    for (index_t i = 0; i < x.size(); ++i) REQUIRE(grouped_y[i] == y[i]);
+    Tensor<float> mean(Shape{.n = 4, .c = 1, .h = 1, .w = 1}), invstd(mean.shape()), out(x.shape()), running_mean(Shape{.n = 4, .c = 1, .h = 1, .w = 1}),
+        running_var(running_mean.shape()), tracked(Shape{.n = 1, .c = 1, .h = 1, .w = 1}), weight(running_mean.shape()),
+        bias(running_mean.shape()), dweight(running_mean.shape()), dbias(running_mean.shape()), grad(x.shape());
+    weight.fill(1.0f);
+    bias.fill(0.0f);
+    running_mean.fill(0.0f);
+    running_var.fill(1.0f);
+    dweight.fill(0.0f);
+    dbias.fill(0.0f);
+    const auto no_exchange = [](std::span<double>) {};
+    const double share = kernels::batch_norm_forward_training_synchronised(x, weight, bias, 0.1f, 1e-5f, running_mean, running_var,
+                                                                           tracked, mean, invstd, out, no_exchange);
+    CHECK(share == 1.0);
+    kernels::batch_norm_backward_synchronised(x, x, weight, mean, invstd, share, grad, dweight, dbias, no_exchange);
+    for (index_t i = 0; i < x.size(); ++i) {
+        REQUIRE(out[i] == y[i]);
+        REQUIRE(grad[i] == dx[i]);
+    }
+    for (index_t c = 0; c < 4; ++c) {
+        REQUIRE(running_var[c] == plain.parameter("running_var").value[c]);
+        REQUIRE(dweight[c] == plain.parameter("weight").gradient()[c]);
     }
 }
 

@@ -7,11 +7,18 @@
 // Parameters, named as in PyTorch's state_dict: weight [C] (scale, starts at 1), bias [C] (shift,
 // starts at 0), running_mean [C] (starts at 0), running_var [C] (starts at 1) and
 // num_batches_tracked (counts training forwards).
+//
+// In training mode it normalises with the statistics of its own batch, or, inside a
+// SynchronisedBatchNorm scope (batch_norm_group.hpp), with those of every rank's batch.
+#include <span>
 #include <string>
+#include <type_traits>
 
 #include "../backend/cpu/batch_norm.hpp"
 #include "../backend/cpu/elementwise.hpp"
 #include "../core/number_text.hpp"
+#include "../core/error.hpp"
+#include "batch_norm_group.hpp"
 #include "layer.hpp"
 #include "layer_support.hpp"
 
@@ -57,15 +64,29 @@ struct BatchNorm2d {
         const Tensor<T, B>& forward(const Tensor<T, B>& x) {
             output_.resize(output_shape(x.shape()));
             batch_statistics_ = training_;
+            synchronised_ = nullptr;
             if (training_) {
                 // PyTorch refuses this too: one value has no variance to normalise by.
                 if (x.shape().n * x.shape().plane() < 2)
                     throw shape_error(describe() + " needs more than one value per channel in training mode, got "
                                                    "input of shape " +
                                       x.shape().str());
-                kernels::batch_norm_forward_training(x, weight_.value, bias_.value, T(Momentum), T(Eps),
-                                                     running_mean_.value, running_var_.value, batches_tracked_.value,
-                                                     saved_mean_, saved_invstd_, output_);
+                if (batch_norm_group() && batch_norm_group()->size() > 1) {
+                    synchronised_ = batch_norm_group();
+                    if constexpr (std::is_same_v<B, cpu>) {
+                        share_ = kernels::batch_norm_forward_training_synchronised(
+                            x, weight_.value, bias_.value, T(Momentum), T(Eps), running_mean_.value,
+                            running_var_.value, batches_tracked_.value, saved_mean_, saved_invstd_, output_,
+                            [ranks = synchronised_](std::span<double> v) { ranks->all_reduce_sum(v); });
+                    } else {
+                        throw usage_error(describe() + ": synchronised BatchNorm exchanges host memory and runs on "
+                                                       "the CPU backend only");
+                    }
+                } else {
+                    kernels::batch_norm_forward_training(x, weight_.value, bias_.value, T(Momentum), T(Eps),
+                                                         running_mean_.value, running_var_.value,
+                                                         batches_tracked_.value, saved_mean_, saved_invstd_, output_);
+                }
             } else {
                 kernels::batch_norm_forward_inference(x, weight_.value, bias_.value, T(Eps), running_mean_.value,
                                                       running_var_.value, saved_mean_, saved_invstd_, output_);
@@ -78,6 +99,14 @@ struct BatchNorm2d {
         const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
             detail::require_backward_ready(describe(), output_, dy);
             input_grad_.resize(input_.shape());
+            if constexpr (std::is_same_v<B, cpu>) {
+                if (batch_statistics_ && synchronised_) {
+                    kernels::batch_norm_backward_synchronised(
+                        input_, dy, weight_.value, saved_mean_, saved_invstd_, share_, input_grad_, weight_.gradient(),
+                        bias_.gradient(), [ranks = synchronised_](std::span<double> v) { ranks->all_reduce_sum(v); });
+                    return input_grad_;
+                }
+            }
             kernels::batch_norm_backward(input_, dy, weight_.value, saved_mean_, saved_invstd_, batch_statistics_,
                                          input_grad_, weight_.gradient(), bias_.gradient());
             return input_grad_;
@@ -100,6 +129,8 @@ struct BatchNorm2d {
         Tensor<T, B> input_, output_, input_grad_;
         bool training_ = true;           // PyTorch modules start in training mode
         bool batch_statistics_ = true;   // whether the last forward normalised with batch statistics
+        distributed::Communicator* synchronised_ = nullptr;  // the ranks the last training forward summed over
+        double share_ = 1.0;             // then: this rank's part of the values of each channel
     };
 };
 

@@ -27,6 +27,7 @@
 #include "../draw/plot.hpp"
 #include "../io/checkpoint.hpp"
 #include "../metrics/colorization_report.hpp"
+#include "../nn/batch_norm_group.hpp"
 #include "../optim/clip.hpp"
 #include "batch.hpp"
 #include "csv_log.hpp"
@@ -58,6 +59,9 @@ struct TrainerOptions {
                                                   // runs the same trainer on its shard of each global batch
                                                   // (data::LoaderOptions::shard); gradients are averaged, rank 0
                                                   // alone writes the checkpoint, log and pictures. nullptr: one process
+    bool synchronise_batch_norm = false;          // with a communicator: BatchNorm layers normalise with the
+                                                  // statistics of the whole global batch (nn/batch_norm_group.hpp)
+                                                  // instead of each rank's share (the default, as DDP)
 };
 
 struct EpochRecord {
@@ -263,10 +267,14 @@ private:
                           static_cast<long long>(epoch_images), "images", quiet() ? nullptr : stderr);
         double loss_sum = 0;
         long long images = 0;
+        const bool synchronise = options_.synchronise_batch_norm && communicator().size() > 1;
+        std::optional<SynchronisedBatchNorm> synchronised_batch_norm;
+        if (synchronise) synchronised_batch_norm.emplace(communicator());
         while (auto batch = train.next()) {
             const bool alone = communicator().size() == 1;
             if (alone && detail::interrupt_requested.load()) return stop_reason::interrupted;
             const index_t local_images = batch->size();  // 0: a rank whose share was all unreadable
+            if (synchronise && skip_batch_without_images_on_some_rank(local_images)) continue;
             const double local_loss =
                 local_images > 0 ? task_.loss(model_.forward(task_.input(*batch)), *batch, grad_) : 0.0;
             // One exchange per step: the global loss, the global batch, and whether any rank was interrupted.
@@ -327,6 +335,18 @@ private:
             std::snprintf(name, sizeof name, "samples_epoch_%03d.png", epoch + 1);
             save_png(options_.output / name, draw::picture_grid(rows, {"gray input", "prediction", "ground truth"}, 4, 96));
         }
+    }
+
+    /// Synchronised BatchNorm sums over every rank inside the forward, so every rank must run it:
+    /// when some rank's share of a global batch was all unreadable, every rank skips that batch.
+    bool skip_batch_without_images_on_some_rank(index_t local_images) {
+        double empty = local_images == 0 ? 1.0 : 0.0;
+        communicator().all_reduce_sum(std::span<double>(&empty, 1));
+        if (empty == 0.0) return false;
+        if (root() && !quiet())
+            std::fprintf(stderr, "\nskipped a global batch: %d rank(s) had no readable images in it, and "
+                                 "synchronised BatchNorm needs images on every rank\n", static_cast<int>(empty));
+        return true;
     }
 
     distributed::Communicator& communicator() {

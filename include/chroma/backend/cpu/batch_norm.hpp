@@ -3,6 +3,8 @@
 // N x H x W values. Channels run in parallel; one channel's sums stay in one thread and are
 // accumulated in double, so results do not depend on the thread count.
 #include <cmath>
+#include <span>
+#include <vector>
 
 #include "../../core/tensor.hpp"
 #include "parallel.hpp"
@@ -114,6 +116,114 @@ void batch_norm_backward(const Tensor<T, cpu>& x, const Tensor<T, cpu>& dy, cons
         const double mean_dy = batch_statistics ? sum_dy / static_cast<double>(count) : 0.0;
         const double mean_dy_xhat = batch_statistics ? sum_dy_xhat / static_cast<double>(count) : 0.0;
         // As dx = a * dy + b * (x - mean) + shift, with b and shift zero outside training.
+        const T a = static_cast<T>(gain);
+        const T b = static_cast<T>(-gain * mean_dy_xhat * invstd);
+        const T shift = static_cast<T>(-gain * mean_dy);
+        const T mean_t = static_cast<T>(mean);
+        for (index_t n = 0; n < s.n; ++n) {
+            const T* in = x.data() + (n * s.c + c) * plane;
+            const T* grad_out = dy.data() + (n * s.c + c) * plane;
+            T* grad_in = dx.data() + (n * s.c + c) * plane;
+            for (index_t i = 0; i < plane; ++i) grad_in[i] = a * grad_out[i] + b * (in[i] - mean_t) + shift;
+        }
+    });
+}
+
+/// Training mode with the statistics of a batch split over several processes (synchronised
+/// BatchNorm): `all_reduce(std::span<double>)` sums its values over the processes in place. The
+/// mean and the variance are those of the union of every process's x, in the same two passes as
+/// batch_norm_forward_training (the sums, then the squares about the global mean), so each
+/// process normalises as one process would normalise the whole batch. Returns this process's
+/// share of the values (its count over the total), which the backward needs.
+template <class T, class AllReduce>
+double batch_norm_forward_training_synchronised(const Tensor<T, cpu>& x, const Tensor<T, cpu>& weight,
+                                                const Tensor<T, cpu>& bias, T momentum, T eps,
+                                                Tensor<T, cpu>& running_mean, Tensor<T, cpu>& running_var,
+                                                Tensor<T, cpu>& batches_tracked, Tensor<T, cpu>& saved_mean,
+                                                Tensor<T, cpu>& saved_invstd, Tensor<T, cpu>& y, AllReduce&& all_reduce) {
+    using namespace cpu_detail;
+    const Shape& s = x.shape();
+    const index_t local_count = s.n * s.plane();
+    // [sum of channel 0 .. C-1, value count], then [sum of squares about the mean of each channel].
+    std::vector<double> sums(static_cast<std::size_t>(s.c) + 1, 0.0);
+    parallel_for(s.c, local_count, [&](index_t c) {
+        double sum = 0.0;
+        for_each_plane_of_channel(x.data(), s, c, [&](const T* v) {
+            for (index_t i = 0; i < s.plane(); ++i) sum += v[i];
+        });
+        sums[static_cast<std::size_t>(c)] = sum;
+    });
+    sums.back() = static_cast<double>(local_count);
+    all_reduce(std::span<double>(sums));
+    const double count = sums.back();
+    std::vector<double> squares(static_cast<std::size_t>(s.c), 0.0);
+    parallel_for(s.c, local_count, [&](index_t c) {
+        const double mean = sums[static_cast<std::size_t>(c)] / count;
+        double total = 0.0;
+        for_each_plane_of_channel(x.data(), s, c, [&](const T* v) {
+            for (index_t i = 0; i < s.plane(); ++i) total += (v[i] - mean) * (v[i] - mean);
+        });
+        squares[static_cast<std::size_t>(c)] = total;
+    });
+    all_reduce(std::span<double>(squares));
+    parallel_for(s.c, local_count, [&](index_t c) {
+        const double mean = sums[static_cast<std::size_t>(c)] / count;
+        const double total = squares[static_cast<std::size_t>(c)];
+        const T invstd = static_cast<T>(1.0 / std::sqrt(total / count + static_cast<double>(eps)));
+        saved_mean.data()[c] = static_cast<T>(mean);
+        saved_invstd.data()[c] = invstd;
+        const T unbiased = static_cast<T>(total / (count - 1.0));
+        running_mean.data()[c] = (T(1) - momentum) * running_mean.data()[c] + momentum * static_cast<T>(mean);
+        running_var.data()[c] = (T(1) - momentum) * running_var.data()[c] + momentum * unbiased;
+        batch_norm_apply(x, y, c, static_cast<T>(mean), invstd * weight.data()[c], bias.data()[c]);
+    });
+    batches_tracked.data()[0] += T(1);
+    return static_cast<double>(local_count) / count;
+}
+
+/// The backward of batch_norm_forward_training_synchronised. Each process's dy is the gradient
+/// of its own mean loss, and the processes' parameter gradients are later averaged weighted by
+/// their shares (distributed::GradientAverager), so the loss of the whole batch has gradient
+/// share * dy here: the mean terms of dx are summed over the processes in that weighting, and dx
+/// is returned divided by `share` again, in the units of this process's own loss. dweight and
+/// dbias get this process's own sums, as in batch_norm_backward.
+template <class T, class AllReduce>
+void batch_norm_backward_synchronised(const Tensor<T, cpu>& x, const Tensor<T, cpu>& dy, const Tensor<T, cpu>& weight,
+                                      const Tensor<T, cpu>& saved_mean, const Tensor<T, cpu>& saved_invstd, double share,
+                                      Tensor<T, cpu>& dx, Tensor<T, cpu>& dweight, Tensor<T, cpu>& dbias,
+                                      AllReduce&& all_reduce) {
+    const Shape& s = x.shape();
+    const index_t plane = s.plane();
+    const index_t local_count = s.n * plane;
+    // [share * sum of dy, share * sum of dy * xhat] per channel, then summed over the processes.
+    std::vector<double> sums(2 * static_cast<std::size_t>(s.c), 0.0);
+    cpu_detail::parallel_for(s.c, local_count, [&](index_t c) {
+        const double mean = saved_mean.data()[c];
+        const double invstd = saved_invstd.data()[c];
+        double sum_dy = 0.0, sum_dy_xhat = 0.0;
+        for (index_t n = 0; n < s.n; ++n) {
+            const T* in = x.data() + (n * s.c + c) * plane;
+            const T* grad_out = dy.data() + (n * s.c + c) * plane;
+            for (index_t i = 0; i < plane; ++i) {
+                sum_dy += grad_out[i];
+                sum_dy_xhat += grad_out[i] * (in[i] - mean);
+            }
+        }
+        sum_dy_xhat *= invstd;
+        dweight.data()[c] += static_cast<T>(sum_dy_xhat);
+        dbias.data()[c] += static_cast<T>(sum_dy);
+        sums[2 * static_cast<std::size_t>(c)] = share * sum_dy;
+        sums[2 * static_cast<std::size_t>(c) + 1] = share * sum_dy_xhat;
+    });
+    all_reduce(std::span<double>(sums));
+    // The whole batch holds local_count / share values per channel.
+    const double count = static_cast<double>(local_count) / share;
+    cpu_detail::parallel_for(s.c, local_count, [&](index_t c) {
+        const double mean = saved_mean.data()[c];
+        const double invstd = saved_invstd.data()[c];
+        const double gain = weight.data()[c] * invstd;
+        const double mean_dy = sums[2 * static_cast<std::size_t>(c)] / count / share;
+        const double mean_dy_xhat = sums[2 * static_cast<std::size_t>(c) + 1] / count / share;
         const T a = static_cast<T>(gain);
         const T b = static_cast<T>(-gain * mean_dy_xhat * invstd);
         const T shift = static_cast<T>(-gain * mean_dy);
