@@ -1920,13 +1920,20 @@ struct ConvTranspose2d {
 // Parameters, named as in PyTorch's state_dict: weight [C] (scale, starts at 1), bias [C] (shift,
 // starts at 0), running_mean [C] (starts at 0), running_var [C] (starts at 1) and
 // num_batches_tracked (counts training forwards).
+//
+// In training mode it normalises with the statistics of its own batch, or, inside a
+// SynchronisedBatchNorm scope (batch_norm_group.hpp), with those of every rank's batch.
+#include <span>
 #include <string>
+#include <type_traits>
 
 // ---- begin chroma/backend/cpu/batch_norm.hpp ----
 // Batch normalisation on the CPU, as torch.nn.BatchNorm2d: each channel is normalised over its
 // N x H x W values. Channels run in parallel; one channel's sums stay in one thread and are
 // accumulated in double, so results do not depend on the thread count.
 #include <cmath>
+#include <span>
+#include <vector>
 
 
 namespace chroma::kernels {
@@ -2049,6 +2056,114 @@ void batch_norm_backward(const Tensor<T, cpu>& x, const Tensor<T, cpu>& dy, cons
     });
 }
 
+/// Training mode with the statistics of a batch split over several processes (synchronised
+/// BatchNorm): `all_reduce(std::span<double>)` sums its values over the processes in place. The
+/// mean and the variance are those of the union of every process's x, in the same two passes as
+/// batch_norm_forward_training (the sums, then the squares about the global mean), so each
+/// process normalises as one process would normalise the whole batch. Returns this process's
+/// share of the values (its count over the total), which the backward needs.
+template <class T, class AllReduce>
+double batch_norm_forward_training_synchronised(const Tensor<T, cpu>& x, const Tensor<T, cpu>& weight,
+                                                const Tensor<T, cpu>& bias, T momentum, T eps,
+                                                Tensor<T, cpu>& running_mean, Tensor<T, cpu>& running_var,
+                                                Tensor<T, cpu>& batches_tracked, Tensor<T, cpu>& saved_mean,
+                                                Tensor<T, cpu>& saved_invstd, Tensor<T, cpu>& y, AllReduce&& all_reduce) {
+    using namespace cpu_detail;
+    const Shape& s = x.shape();
+    const index_t local_count = s.n * s.plane();
+    // [sum of channel 0 .. C-1, value count], then [sum of squares about the mean of each channel].
+    std::vector<double> sums(static_cast<std::size_t>(s.c) + 1, 0.0);
+    parallel_for(s.c, local_count, [&](index_t c) {
+        double sum = 0.0;
+        for_each_plane_of_channel(x.data(), s, c, [&](const T* v) {
+            for (index_t i = 0; i < s.plane(); ++i) sum += v[i];
+        });
+        sums[static_cast<std::size_t>(c)] = sum;
+    });
+    sums.back() = static_cast<double>(local_count);
+    all_reduce(std::span<double>(sums));
+    const double count = sums.back();
+    std::vector<double> squares(static_cast<std::size_t>(s.c), 0.0);
+    parallel_for(s.c, local_count, [&](index_t c) {
+        const double mean = sums[static_cast<std::size_t>(c)] / count;
+        double total = 0.0;
+        for_each_plane_of_channel(x.data(), s, c, [&](const T* v) {
+            for (index_t i = 0; i < s.plane(); ++i) total += (v[i] - mean) * (v[i] - mean);
+        });
+        squares[static_cast<std::size_t>(c)] = total;
+    });
+    all_reduce(std::span<double>(squares));
+    parallel_for(s.c, local_count, [&](index_t c) {
+        const double mean = sums[static_cast<std::size_t>(c)] / count;
+        const double total = squares[static_cast<std::size_t>(c)];
+        const T invstd = static_cast<T>(1.0 / std::sqrt(total / count + static_cast<double>(eps)));
+        saved_mean.data()[c] = static_cast<T>(mean);
+        saved_invstd.data()[c] = invstd;
+        const T unbiased = static_cast<T>(total / (count - 1.0));
+        running_mean.data()[c] = (T(1) - momentum) * running_mean.data()[c] + momentum * static_cast<T>(mean);
+        running_var.data()[c] = (T(1) - momentum) * running_var.data()[c] + momentum * unbiased;
+        batch_norm_apply(x, y, c, static_cast<T>(mean), invstd * weight.data()[c], bias.data()[c]);
+    });
+    batches_tracked.data()[0] += T(1);
+    return static_cast<double>(local_count) / count;
+}
+
+/// The backward of batch_norm_forward_training_synchronised. Each process's dy is the gradient
+/// of its own mean loss, and the processes' parameter gradients are later averaged weighted by
+/// their shares (distributed::GradientAverager), so the loss of the whole batch has gradient
+/// share * dy here: the mean terms of dx are summed over the processes in that weighting, and dx
+/// is returned divided by `share` again, in the units of this process's own loss. dweight and
+/// dbias get this process's own sums, as in batch_norm_backward.
+template <class T, class AllReduce>
+void batch_norm_backward_synchronised(const Tensor<T, cpu>& x, const Tensor<T, cpu>& dy, const Tensor<T, cpu>& weight,
+                                      const Tensor<T, cpu>& saved_mean, const Tensor<T, cpu>& saved_invstd, double share,
+                                      Tensor<T, cpu>& dx, Tensor<T, cpu>& dweight, Tensor<T, cpu>& dbias,
+                                      AllReduce&& all_reduce) {
+    const Shape& s = x.shape();
+    const index_t plane = s.plane();
+    const index_t local_count = s.n * plane;
+    // [share * sum of dy, share * sum of dy * xhat] per channel, then summed over the processes.
+    std::vector<double> sums(2 * static_cast<std::size_t>(s.c), 0.0);
+    cpu_detail::parallel_for(s.c, local_count, [&](index_t c) {
+        const double mean = saved_mean.data()[c];
+        const double invstd = saved_invstd.data()[c];
+        double sum_dy = 0.0, sum_dy_xhat = 0.0;
+        for (index_t n = 0; n < s.n; ++n) {
+            const T* in = x.data() + (n * s.c + c) * plane;
+            const T* grad_out = dy.data() + (n * s.c + c) * plane;
+            for (index_t i = 0; i < plane; ++i) {
+                sum_dy += grad_out[i];
+                sum_dy_xhat += grad_out[i] * (in[i] - mean);
+            }
+        }
+        sum_dy_xhat *= invstd;
+        dweight.data()[c] += static_cast<T>(sum_dy_xhat);
+        dbias.data()[c] += static_cast<T>(sum_dy);
+        sums[2 * static_cast<std::size_t>(c)] = share * sum_dy;
+        sums[2 * static_cast<std::size_t>(c) + 1] = share * sum_dy_xhat;
+    });
+    all_reduce(std::span<double>(sums));
+    // The whole batch holds local_count / share values per channel.
+    const double count = static_cast<double>(local_count) / share;
+    cpu_detail::parallel_for(s.c, local_count, [&](index_t c) {
+        const double mean = saved_mean.data()[c];
+        const double invstd = saved_invstd.data()[c];
+        const double gain = weight.data()[c] * invstd;
+        const double mean_dy = sums[2 * static_cast<std::size_t>(c)] / count / share;
+        const double mean_dy_xhat = sums[2 * static_cast<std::size_t>(c) + 1] / count / share;
+        const T a = static_cast<T>(gain);
+        const T b = static_cast<T>(-gain * mean_dy_xhat * invstd);
+        const T shift = static_cast<T>(-gain * mean_dy);
+        const T mean_t = static_cast<T>(mean);
+        for (index_t n = 0; n < s.n; ++n) {
+            const T* in = x.data() + (n * s.c + c) * plane;
+            const T* grad_out = dy.data() + (n * s.c + c) * plane;
+            T* grad_in = dx.data() + (n * s.c + c) * plane;
+            for (index_t i = 0; i < plane; ++i) grad_in[i] = a * grad_out[i] + b * (in[i] - mean_t) + shift;
+        }
+    });
+}
+
 }  // namespace chroma::kernels
 // ---- end chroma/backend/cpu/batch_norm.hpp ----
 // ---- begin chroma/core/number_text.hpp ----
@@ -2067,6 +2182,100 @@ inline std::string number_text(double value) {
 
 }  // namespace chroma::detail
 // ---- end chroma/core/number_text.hpp ----
+// ---- begin chroma/nn/batch_norm_group.hpp ----
+// Whose batch training-mode BatchNorm takes its statistics from. By default each process
+// normalises with its own batch, as PyTorch's DistributedDataParallel does. Inside a
+// SynchronisedBatchNorm scope, every BatchNorm2d (CPU backend) on this thread normalises with
+// the mean and variance of the whole global batch, summed over the communicator's ranks (as
+// torch.nn.SyncBatchNorm), and its backward sums the matching terms: the ranks then compute
+// what one process would compute on the whole batch, which matters when each rank's share is
+// small. Every rank must run the same layers in the same order, each with images.
+// train::Trainer opens the scope around its steps when TrainerOptions::synchronise_batch_norm.
+// ---- begin chroma/distributed/communicator.hpp ----
+// A group of processes ("ranks") training one model together, data-parallel: each rank computes
+// the gradient of its share of every global batch and the ranks sum them, so all hold the same
+// weights after every step. Communicator is the transport's interface (MPI in mpi.hpp, or one
+// process); the trainers take a pointer to it, so they are not templates over the transport.
+//
+// Every collective is called by every rank in the same order with the same sizes; a rank whose
+// partners stop answering ends the job with a message (see the transports) rather than hang.
+#include <cstddef>
+#include <cstdlib>
+#include <span>
+#include <string>
+
+namespace chroma::distributed {
+
+class Communicator {
+public:
+    virtual ~Communicator() = default;
+
+    virtual int rank() const = 0;
+    virtual int size() const = 0;
+    bool is_root() const { return rank() == 0; }
+
+    /// Sums `values` element-wise over the ranks, in place; every rank gets the same sums.
+    virtual void all_reduce_sum(std::span<float> values) = 0;
+    virtual void all_reduce_sum(std::span<double> values) = 0;
+    /// Copies the root's `values` into every other rank's.
+    virtual void broadcast(std::span<float> values, int root) = 0;
+    virtual void broadcast(std::span<double> values, int root) = 0;
+    /// Waits until every rank has reached it.
+    virtual void barrier() = 0;
+
+    /// For messages: "MPI, rank 1 of 2".
+    virtual std::string describe() const = 0;
+};
+
+/// One process alone: every collective leaves the values as they are.
+class SingleProcess final : public Communicator {
+public:
+    int rank() const override { return 0; }
+    int size() const override { return 1; }
+    void all_reduce_sum(std::span<float>) override {}
+    void all_reduce_sum(std::span<double>) override {}
+    void broadcast(std::span<float>, int) override {}
+    void broadcast(std::span<double>, int) override {}
+    void barrier() override {}
+    std::string describe() const override { return "one process"; }
+};
+
+/// Whether this process was started by an MPI launcher (mpirun, srun) with more than one rank:
+/// the programs use MPI then, and run alone otherwise, without initialising MPI at all.
+inline bool launched_by_mpi() {
+    for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "MPI_LOCALNRANKS"})
+        if (const char* value = std::getenv(name); value != nullptr && std::atoi(value) > 1) return true;
+    return false;
+}
+
+}  // namespace chroma::distributed
+// ---- end chroma/distributed/communicator.hpp ----
+
+namespace chroma {
+
+namespace detail {
+inline thread_local distributed::Communicator* batch_norm_group = nullptr;
+}  // namespace detail
+
+/// The ranks whose batches BatchNorm layers on this thread share, or nullptr (their own batch).
+inline distributed::Communicator* batch_norm_group() noexcept { return detail::batch_norm_group; }
+
+/// For its lifetime, BatchNorm layers on this thread normalise over the ranks of `ranks`.
+class SynchronisedBatchNorm {
+public:
+    explicit SynchronisedBatchNorm(distributed::Communicator& ranks) noexcept : previous_(detail::batch_norm_group) {
+        detail::batch_norm_group = &ranks;
+    }
+    ~SynchronisedBatchNorm() { detail::batch_norm_group = previous_; }
+    SynchronisedBatchNorm(const SynchronisedBatchNorm&) = delete;
+    SynchronisedBatchNorm& operator=(const SynchronisedBatchNorm&) = delete;
+
+private:
+    distributed::Communicator* previous_;
+};
+
+}  // namespace chroma
+// ---- end chroma/nn/batch_norm_group.hpp ----
 
 namespace chroma {
 
@@ -2110,15 +2319,29 @@ struct BatchNorm2d {
         const Tensor<T, B>& forward(const Tensor<T, B>& x) {
             output_.resize(output_shape(x.shape()));
             batch_statistics_ = training_;
+            synchronised_ = nullptr;
             if (training_) {
                 // PyTorch refuses this too: one value has no variance to normalise by.
                 if (x.shape().n * x.shape().plane() < 2)
                     throw shape_error(describe() + " needs more than one value per channel in training mode, got "
                                                    "input of shape " +
                                       x.shape().str());
-                kernels::batch_norm_forward_training(x, weight_.value, bias_.value, T(Momentum), T(Eps),
-                                                     running_mean_.value, running_var_.value, batches_tracked_.value,
-                                                     saved_mean_, saved_invstd_, output_);
+                if (batch_norm_group() && batch_norm_group()->size() > 1) {
+                    synchronised_ = batch_norm_group();
+                    if constexpr (std::is_same_v<B, cpu>) {
+                        share_ = kernels::batch_norm_forward_training_synchronised(
+                            x, weight_.value, bias_.value, T(Momentum), T(Eps), running_mean_.value,
+                            running_var_.value, batches_tracked_.value, saved_mean_, saved_invstd_, output_,
+                            [ranks = synchronised_](std::span<double> v) { ranks->all_reduce_sum(v); });
+                    } else {
+                        throw usage_error(describe() + ": synchronised BatchNorm exchanges host memory and runs on "
+                                                       "the CPU backend only");
+                    }
+                } else {
+                    kernels::batch_norm_forward_training(x, weight_.value, bias_.value, T(Momentum), T(Eps),
+                                                         running_mean_.value, running_var_.value,
+                                                         batches_tracked_.value, saved_mean_, saved_invstd_, output_);
+                }
             } else {
                 kernels::batch_norm_forward_inference(x, weight_.value, bias_.value, T(Eps), running_mean_.value,
                                                       running_var_.value, saved_mean_, saved_invstd_, output_);
@@ -2131,6 +2354,14 @@ struct BatchNorm2d {
         const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
             detail::require_backward_ready(describe(), output_, dy);
             input_grad_.resize(input_.shape());
+            if constexpr (std::is_same_v<B, cpu>) {
+                if (batch_statistics_ && synchronised_) {
+                    kernels::batch_norm_backward_synchronised(
+                        input_, dy, weight_.value, saved_mean_, saved_invstd_, share_, input_grad_, weight_.gradient(),
+                        bias_.gradient(), [ranks = synchronised_](std::span<double> v) { ranks->all_reduce_sum(v); });
+                    return input_grad_;
+                }
+            }
             kernels::batch_norm_backward(input_, dy, weight_.value, saved_mean_, saved_invstd_, batch_statistics_,
                                          input_grad_, weight_.gradient(), bias_.gradient());
             return input_grad_;
@@ -2153,6 +2384,8 @@ struct BatchNorm2d {
         Tensor<T, B> input_, output_, input_grad_;
         bool training_ = true;           // PyTorch modules start in training mode
         bool batch_statistics_ = true;   // whether the last forward normalised with batch statistics
+        distributed::Communicator* synchronised_ = nullptr;  // the ranks the last training forward summed over
+        double share_ = 1.0;             // then: this rank's part of the values of each channel
     };
 };
 
@@ -7968,6 +8201,49 @@ inline std::optional<std::string> jpeg_huffman_table_problem(std::span<const std
 
 }  // namespace chroma
 // ---- end chroma/data/jpeg_huffman_check.hpp ----
+// ---- begin chroma/data/png_chunk_check.hpp ----
+// A check of a PNG's chunk lengths before stb_image decodes it. stb_image (as Debian ships it,
+// 2022-09-08) grows its buffer for the compressed image data to fit each IDAT chunk's declared
+// length before it reads the chunk, doubling it until it fits: a 188-byte file declaring a
+// gigabyte chunk makes it allocate 2 GiB (found by fuzz/fuzz_image). A chunk longer than the
+// bytes left in the file is never valid, so the file is refused before stb sees it.
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+
+namespace chroma {
+
+/// What is wrong with a PNG's chunk layout ("its IDAT chunk at byte 122 declares 1117061197
+/// bytes ..."), or nothing when every chunk up to IEND fits in the file or the bytes are not a PNG.
+inline std::optional<std::string> png_chunk_problem(std::span<const std::uint8_t> file) {
+    static constexpr std::uint8_t signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+    if (file.size() < 8) return std::nullopt;
+    for (std::size_t i = 0; i < 8; ++i)
+        if (file[i] != signature[i]) return std::nullopt;
+    std::size_t at = 8;
+    // A chunk is a 4-byte length, a 4-byte type, the data and a 4-byte CRC.
+    while (at + 8 <= file.size()) {
+        const std::size_t length = (std::size_t{file[at]} << 24) | (std::size_t{file[at + 1]} << 16) |
+                                   (std::size_t{file[at + 2]} << 8) | std::size_t{file[at + 3]};
+        std::string type;
+        for (std::size_t i = 4; i < 8; ++i) {
+            const char c = static_cast<char>(file[at + i]);
+            type += (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ? c : '?';
+        }
+        const std::size_t left = file.size() - at - 8;
+        if (length > left)
+            return "its " + type + " chunk at byte " + std::to_string(at) + " declares " + std::to_string(length) +
+                   " bytes of data, but only " + std::to_string(left) + " bytes follow";
+        if (type == "IEND") break;
+        at += 12 + length;
+    }
+    return std::nullopt;
+}
+
+}  // namespace chroma
+// ---- end chroma/data/png_chunk_check.hpp ----
 
 #if !defined(STBI_INCLUDE_STB_IMAGE_H)
 #define STB_IMAGE_STATIC
@@ -8244,6 +8520,9 @@ static inline ImageInfo probe_memory(std::span<const std::uint8_t> bytes, const 
     // Before stb reads any of it: stb builds the Huffman tables while it probes a JPEG's size.
     if (const auto problem = jpeg_huffman_table_problem(bytes))
         throw corrupt_image_error("image file '" + name + "' is a damaged JPEG, not decoded: " + *problem);
+    // And before stb sizes its buffers by a PNG's declared chunk lengths.
+    if (const auto problem = png_chunk_problem(bytes))
+        throw corrupt_image_error("image file '" + name + "' is a damaged or truncated PNG, not decoded: " + *problem);
     std::uint64_t png_width = 0, png_height = 0;
     if (png_header_size(bytes, png_width, png_height)) check_header_size(name, png_width, png_height, limits);
     const auto length = static_cast<int>(bytes.size());
@@ -11791,65 +12070,6 @@ private:
 #include <utility>
 #include <vector>
 
-// ---- begin chroma/distributed/communicator.hpp ----
-// A group of processes ("ranks") training one model together, data-parallel: each rank computes
-// the gradient of its share of every global batch and the ranks sum them, so all hold the same
-// weights after every step. Communicator is the transport's interface (MPI in mpi.hpp, or one
-// process); the trainers take a pointer to it, so they are not templates over the transport.
-//
-// Every collective is called by every rank in the same order with the same sizes; a rank whose
-// partners stop answering ends the job with a message (see the transports) rather than hang.
-#include <cstddef>
-#include <cstdlib>
-#include <span>
-#include <string>
-
-namespace chroma::distributed {
-
-class Communicator {
-public:
-    virtual ~Communicator() = default;
-
-    virtual int rank() const = 0;
-    virtual int size() const = 0;
-    bool is_root() const { return rank() == 0; }
-
-    /// Sums `values` element-wise over the ranks, in place; every rank gets the same sums.
-    virtual void all_reduce_sum(std::span<float> values) = 0;
-    virtual void all_reduce_sum(std::span<double> values) = 0;
-    /// Copies the root's `values` into every other rank's.
-    virtual void broadcast(std::span<float> values, int root) = 0;
-    virtual void broadcast(std::span<double> values, int root) = 0;
-    /// Waits until every rank has reached it.
-    virtual void barrier() = 0;
-
-    /// For messages: "MPI, rank 1 of 2".
-    virtual std::string describe() const = 0;
-};
-
-/// One process alone: every collective leaves the values as they are.
-class SingleProcess final : public Communicator {
-public:
-    int rank() const override { return 0; }
-    int size() const override { return 1; }
-    void all_reduce_sum(std::span<float>) override {}
-    void all_reduce_sum(std::span<double>) override {}
-    void broadcast(std::span<float>, int) override {}
-    void broadcast(std::span<double>, int) override {}
-    void barrier() override {}
-    std::string describe() const override { return "one process"; }
-};
-
-/// Whether this process was started by an MPI launcher (mpirun, srun) with more than one rank:
-/// the programs use MPI then, and run alone otherwise, without initialising MPI at all.
-inline bool launched_by_mpi() {
-    for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "MPI_LOCALNRANKS"})
-        if (const char* value = std::getenv(name); value != nullptr && std::atoi(value) > 1) return true;
-    return false;
-}
-
-}  // namespace chroma::distributed
-// ---- end chroma/distributed/communicator.hpp ----
 // ---- begin chroma/distributed/synchronise.hpp ----
 // What data-parallel ranks exchange: the starting weights and the optimiser's state, broadcast
 // from rank 0 so that every rank starts from the same model however it was built or restored;
@@ -11981,6 +12201,9 @@ struct TrainerOptions {
                                                   // runs the same trainer on its shard of each global batch
                                                   // (data::LoaderOptions::shard); gradients are averaged, rank 0
                                                   // alone writes the checkpoint, log and pictures. nullptr: one process
+    bool synchronise_batch_norm = false;          // with a communicator: BatchNorm layers normalise with the
+                                                  // statistics of the whole global batch (nn/batch_norm_group.hpp)
+                                                  // instead of each rank's share (the default, as DDP)
 };
 
 struct EpochRecord {
@@ -12186,10 +12409,14 @@ private:
                           static_cast<long long>(epoch_images), "images", quiet() ? nullptr : stderr);
         double loss_sum = 0;
         long long images = 0;
+        const bool synchronise = options_.synchronise_batch_norm && communicator().size() > 1;
+        std::optional<SynchronisedBatchNorm> synchronised_batch_norm;
+        if (synchronise) synchronised_batch_norm.emplace(communicator());
         while (auto batch = train.next()) {
             const bool alone = communicator().size() == 1;
             if (alone && detail::interrupt_requested.load()) return stop_reason::interrupted;
             const index_t local_images = batch->size();  // 0: a rank whose share was all unreadable
+            if (synchronise && skip_batch_without_images_on_some_rank(local_images)) continue;
             const double local_loss =
                 local_images > 0 ? task_.loss(model_.forward(task_.input(*batch)), *batch, grad_) : 0.0;
             // One exchange per step: the global loss, the global batch, and whether any rank was interrupted.
@@ -12250,6 +12477,18 @@ private:
             std::snprintf(name, sizeof name, "samples_epoch_%03d.png", epoch + 1);
             save_png(options_.output / name, draw::picture_grid(rows, {"gray input", "prediction", "ground truth"}, 4, 96));
         }
+    }
+
+    /// Synchronised BatchNorm sums over every rank inside the forward, so every rank must run it:
+    /// when some rank's share of a global batch was all unreadable, every rank skips that batch.
+    bool skip_batch_without_images_on_some_rank(index_t local_images) {
+        double empty = local_images == 0 ? 1.0 : 0.0;
+        communicator().all_reduce_sum(std::span<double>(&empty, 1));
+        if (empty == 0.0) return false;
+        if (root() && !quiet())
+            std::fprintf(stderr, "\nskipped a global batch: %d rank(s) had no readable images in it, and "
+                                 "synchronised BatchNorm needs images on every rank\n", static_cast<int>(empty));
+        return true;
     }
 
     distributed::Communicator& communicator() {
@@ -13067,11 +13306,21 @@ private:
 // on training photos (chroma evaluate prints the least-squares one) undoes part of that shrinkage.
 // It is saved with the model (metadata "chroma_gain").
 //
+// Mirror averaging (off by default) runs the model on the photo and on its mirror image and
+// averages the two predictions: a photo's colours do not depend on which way it faces, so the
+// average cancels part of each prediction's error, at twice the model time. Classifiers average
+// the bin probabilities before decoding (so the annealed mean and the rebalancing see one
+// distribution), regression models the ab. It is saved with the model (metadata
+// "mirror_average").
+//
 // ClassifierColorizer wraps a 313-bin classifier (decoding chosen by set_decoding),
 // RegressionColorizer a network that outputs normalised ab. Both run the model in eval mode
 // (BatchNorm statistics, no dropout). models/zoo.hpp builds them by architecture name.
-#include <filesystem>
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
+#include <filesystem>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -13127,6 +13376,10 @@ public:
     }
     float chroma_gain() const noexcept { return chroma_gain_; }
 
+    /// Also predict from the mirrored photo and average the two (see above).
+    void set_mirror_average(bool on) noexcept { mirror_average_ = on; }
+    bool mirror_average() const noexcept { return mirror_average_; }
+
     /// L [N,1,h,w] (0..100) -> ab [N,2,h,w]; h and w multiples of traits().size_multiple.
     const Tensor<float>& predict_ab(const Tensor<float>& lightness) {
         check_input(lightness);
@@ -13154,10 +13407,23 @@ protected:
 private:
     ModelTraits traits_;
     float chroma_gain_ = 1.0f;
+    bool mirror_average_ = false;
     Tensor<float> scaled_;
 };
 
 namespace detail {
+
+/// `in` [N,C,H,W] mirrored left to right into `out` (its own storage, not `in`'s).
+inline void mirror_width(const Tensor<float>& in, Tensor<float>& out) {
+    const Shape s = in.shape();
+    out.resize(s);
+    const index_t rows = s.n * s.c * s.h;
+    for (index_t r = 0; r < rows; ++r) {
+        const float* from = in.data() + r * s.w;
+        float* to = out.data() + r * s.w;
+        for (index_t x = 0; x < s.w; ++x) to[x] = from[s.w - 1 - x];
+    }
+}
 
 /// What every colorizer holding a Model<Net> does the same way.
 template <class Net>
@@ -13205,12 +13471,26 @@ protected:
     const Tensor<float>& model_ab(const Tensor<float>& lightness) override {
         batch_.lightness = lightness;
         const Tensor<float>& logits = this->model_.forward(task_.input(batch_));
-        return task_.predicted_ab(logits);
+        if (!this->mirror_average()) return task_.predicted_ab(logits);
+        probabilities_.resize(logits.shape());
+        kernels::softmax_channels_forward(logits, probabilities_);
+        detail::mirror_width(lightness, mirrored_lightness_);
+        batch_.lightness = mirrored_lightness_;
+        detail::mirror_width(this->model_.forward(task_.input(batch_)), mirrored_);
+        mirrored_probabilities_.resize(mirrored_.shape());
+        kernels::softmax_channels_forward(mirrored_, mirrored_probabilities_);
+        // The mean distribution, written as logits (its logarithm) for the task's softmax.
+        float* mean = probabilities_.data();
+        const float* other = mirrored_probabilities_.data();
+        for (index_t i = 0; i < probabilities_.size(); ++i)
+            mean[i] = std::log(std::max(0.5f * (mean[i] + other[i]), std::numeric_limits<float>::min()));
+        return task_.predicted_ab(probabilities_);
     }
 
 private:
     train::ClassificationTask task_;
     train::Batch batch_;
+    Tensor<float> probabilities_, mirrored_lightness_, mirrored_, mirrored_probabilities_;
 };
 
 /// A network whose output is ab scaled by `ab` normalisation (tanh x 110 for ColorNet).
@@ -13229,12 +13509,23 @@ public:
 protected:
     const Tensor<float>& model_ab(const Tensor<float>& lightness) override {
         batch_.lightness = lightness;
-        return task_.predicted_ab(this->model_.forward(task_.input(batch_)));
+        const Tensor<float>& ab = task_.predicted_ab(this->model_.forward(task_.input(batch_)));
+        if (!this->mirror_average()) return ab;
+        averaged_.resize(ab.shape());
+        std::copy(ab.data(), ab.data() + ab.size(), averaged_.data());
+        detail::mirror_width(lightness, mirrored_lightness_);
+        batch_.lightness = mirrored_lightness_;
+        detail::mirror_width(task_.predicted_ab(this->model_.forward(task_.input(batch_))), mirrored_);
+        float* mean = averaged_.data();
+        const float* other = mirrored_.data();
+        for (index_t i = 0; i < averaged_.size(); ++i) mean[i] = 0.5f * (mean[i] + other[i]);
+        return averaged_;
     }
 
 private:
     train::RegressionTask<> task_;
     train::Batch batch_;
+    Tensor<float> averaged_, mirrored_lightness_, mirrored_;
 };
 
 }  // namespace chroma::inference
