@@ -191,6 +191,15 @@ TEST_CASE("with synchronised BatchNorm, ranks reach one process's weights and st
         else
             CHECK(difference > 1e-5);  // so the synchronised run's agreement is not an accident
     }
+
+    // A global batch in which the last rank had no readable image: every rank skips it (the
+    // layers' exchange needs them all), so the run is the one without that batch.
+    auto with_gap = shares(globals);
+    const train::Batch extra = test_support::synthetic_photos(50, 7, 12);
+    with_gap.insert(with_gap.begin() + 1, ranks.rank() == ranks.size() - 1 ? images_of(extra, 0, 0) : share_of(extra));
+    Model<NormNet> skipped(3);
+    run_training(skipped, with_gap, shared_folder("norm_gap"), 2, &ranks, false, train::RegressionTask<>(), true);
+    CHECK(relative_difference(alone, skipped) < 1e-6);
 }
 
 TEST_CASE("a run checkpointed by the ranks resumes in one process, and one process's run resumes on the ranks") {
