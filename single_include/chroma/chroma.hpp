@@ -1741,6 +1741,37 @@ void conv_transpose2d_backward(const ConvGeometry& g, const Tensor<T, cpu>& x, c
 
 }  // namespace chroma::kernels
 // ---- end chroma/backend/cpu/conv.hpp ----
+// ---- begin chroma/nn/scratch_workspace.hpp ----
+// The scratch buffer a convolution uses inside one forward or backward call (patch columns,
+// flipped weights, per-thread partial sums). Nothing in it outlives the call, so on the CPU the
+// layers of every network share one buffer per thread and number type: a network's scratch
+// memory is that of its largest layer rather than the sum over its layers. It grows to the
+// largest size asked for and is kept for the next call (no allocation in a steady state), until
+// the thread ends. On other backends each layer keeps its own.
+#include <type_traits>
+
+
+namespace chroma {
+
+template <class T, class B>
+class ScratchWorkspace {
+public:
+    Tensor<T, B>& get() {
+        if constexpr (std::is_same_v<B, cpu>) {
+            thread_local Tensor<T, cpu> shared;
+            return shared;
+        } else {
+            return own_;
+        }
+    }
+
+private:
+    struct Nothing {};
+    std::conditional_t<std::is_same_v<B, cpu>, Nothing, Tensor<T, B>> own_;
+};
+
+}  // namespace chroma
+// ---- end chroma/nn/scratch_workspace.hpp ----
 
 namespace chroma {
 
@@ -1791,7 +1822,7 @@ struct Conv2d {
                                      .padding = padding, .dilation = Dilation, .in_h = x.shape().h,
                                      .in_w = x.shape().w, .out_h = out.h, .out_w = out.w};
             output_.resize(out);
-            kernels::conv2d_forward(geometry_, x, weight_.value, Bias ? &bias_.value : nullptr, output_, workspace_);
+            kernels::conv2d_forward(geometry_, x, weight_.value, Bias ? &bias_.value : nullptr, output_, workspace_.get());
             input_ = x;
             notify_forward(weight_, output_);
             return output_;
@@ -1801,7 +1832,7 @@ struct Conv2d {
             detail::require_backward_ready(describe(), output_, dy);
             input_grad_.resize(input_.shape());
             kernels::conv2d_backward(geometry_, input_, weight_.value, dy, &input_grad_, weight_.gradient(),
-                                     Bias ? &bias_.gradient() : nullptr, workspace_);
+                                     Bias ? &bias_.gradient() : nullptr, workspace_.get());
             return input_grad_;
         }
 
@@ -1815,7 +1846,8 @@ struct Conv2d {
     private:
         Parameter<T, B> weight_, bias_;
         ConvGeometry geometry_{};
-        Tensor<T, B> input_, output_, input_grad_, workspace_;
+        Tensor<T, B> input_, output_, input_grad_;
+        ScratchWorkspace<T, B> workspace_;
     };
 };
 
@@ -1881,7 +1913,7 @@ struct ConvTranspose2d {
                                      .out_h = x.shape().h, .out_w = x.shape().w};
             output_.resize(out);
             kernels::conv_transpose2d_forward(geometry_, x, weight_.value, Bias ? &bias_.value : nullptr, output_,
-                                              workspace_);
+                                              workspace_.get());
             input_ = x;
             notify_forward(weight_, output_, weight_layout::in_out);
             return output_;
@@ -1891,7 +1923,7 @@ struct ConvTranspose2d {
             detail::require_backward_ready(describe(), output_, dy);
             input_grad_.resize(input_.shape());
             kernels::conv_transpose2d_backward(geometry_, input_, weight_.value, dy, &input_grad_, weight_.gradient(),
-                                               Bias ? &bias_.gradient() : nullptr, workspace_);
+                                               Bias ? &bias_.gradient() : nullptr, workspace_.get());
             return input_grad_;
         }
 
@@ -1905,7 +1937,8 @@ struct ConvTranspose2d {
     private:
         Parameter<T, B> weight_, bias_;
         ConvGeometry geometry_{};
-        Tensor<T, B> input_, output_, input_grad_, workspace_;
+        Tensor<T, B> input_, output_, input_grad_;
+        ScratchWorkspace<T, B> workspace_;
     };
 };
 

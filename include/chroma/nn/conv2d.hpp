@@ -7,6 +7,7 @@
 #include "../core/conv_geometry.hpp"
 #include "layer.hpp"
 #include "layer_support.hpp"
+#include "scratch_workspace.hpp"
 
 namespace chroma {
 
@@ -57,7 +58,7 @@ struct Conv2d {
                                      .padding = padding, .dilation = Dilation, .in_h = x.shape().h,
                                      .in_w = x.shape().w, .out_h = out.h, .out_w = out.w};
             output_.resize(out);
-            kernels::conv2d_forward(geometry_, x, weight_.value, Bias ? &bias_.value : nullptr, output_, workspace_);
+            kernels::conv2d_forward(geometry_, x, weight_.value, Bias ? &bias_.value : nullptr, output_, workspace_.get());
             input_ = x;
             notify_forward(weight_, output_);
             return output_;
@@ -67,7 +68,7 @@ struct Conv2d {
             detail::require_backward_ready(describe(), output_, dy);
             input_grad_.resize(input_.shape());
             kernels::conv2d_backward(geometry_, input_, weight_.value, dy, &input_grad_, weight_.gradient(),
-                                     Bias ? &bias_.gradient() : nullptr, workspace_);
+                                     Bias ? &bias_.gradient() : nullptr, workspace_.get());
             return input_grad_;
         }
 
@@ -81,7 +82,8 @@ struct Conv2d {
     private:
         Parameter<T, B> weight_, bias_;
         ConvGeometry geometry_{};
-        Tensor<T, B> input_, output_, input_grad_, workspace_;
+        Tensor<T, B> input_, output_, input_grad_;
+        ScratchWorkspace<T, B> workspace_;
     };
 };
 

@@ -8,6 +8,7 @@
 #include "../core/conv_geometry.hpp"
 #include "layer.hpp"
 #include "layer_support.hpp"
+#include "scratch_workspace.hpp"
 
 namespace chroma {
 
@@ -62,7 +63,7 @@ struct ConvTranspose2d {
                                      .out_h = x.shape().h, .out_w = x.shape().w};
             output_.resize(out);
             kernels::conv_transpose2d_forward(geometry_, x, weight_.value, Bias ? &bias_.value : nullptr, output_,
-                                              workspace_);
+                                              workspace_.get());
             input_ = x;
             notify_forward(weight_, output_, weight_layout::in_out);
             return output_;
@@ -72,7 +73,7 @@ struct ConvTranspose2d {
             detail::require_backward_ready(describe(), output_, dy);
             input_grad_.resize(input_.shape());
             kernels::conv_transpose2d_backward(geometry_, input_, weight_.value, dy, &input_grad_, weight_.gradient(),
-                                               Bias ? &bias_.gradient() : nullptr, workspace_);
+                                               Bias ? &bias_.gradient() : nullptr, workspace_.get());
             return input_grad_;
         }
 
@@ -86,7 +87,8 @@ struct ConvTranspose2d {
     private:
         Parameter<T, B> weight_, bias_;
         ConvGeometry geometry_{};
-        Tensor<T, B> input_, output_, input_grad_, workspace_;
+        Tensor<T, B> input_, output_, input_grad_;
+        ScratchWorkspace<T, B> workspace_;
     };
 };
 
