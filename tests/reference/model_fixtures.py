@@ -254,6 +254,53 @@ class ResNetAutoencoder(nn.Module):
 
 # ---------------------------------------------------------------------------------------------
 
+# ---------------------------------------------------------------------------------------------
+# SIGGRAPH17 user-guided colourisation: the structure of richzhang/colorization
+# colorizers/siggraph17.py (its generator's forward; model_class, which the forward never uses,
+# is left out so the sorted names, and so the formula's k, match Chroma's)
+# ---------------------------------------------------------------------------------------------
+
+def relu_blocks(widths, dilation=1, open_with_relu=False, batch_norm=True):
+    layers = [nn.ReLU()] if open_with_relu else []
+    for a, b in zip(widths[:-1], widths[1:]):
+        layers += [nn.Conv2d(a, b, 3, padding=dilation, dilation=dilation), nn.ReLU()]
+    if batch_norm:
+        layers.append(nn.BatchNorm2d(widths[-1]))
+    return nn.Sequential(*layers)
+
+
+class Siggraph17(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.model1 = relu_blocks([4, 64, 64])
+        self.model2 = relu_blocks([64, 128, 128])
+        self.model3 = relu_blocks([128, 256, 256, 256])
+        self.model4 = relu_blocks([256, 512, 512, 512])
+        self.model5 = relu_blocks([512, 512, 512, 512], dilation=2)
+        self.model6 = relu_blocks([512, 512, 512, 512], dilation=2)
+        self.model7 = relu_blocks([512, 512, 512, 512])
+        self.model8up = nn.Sequential(nn.ConvTranspose2d(512, 256, 4, stride=2, padding=1))
+        self.model3short8 = nn.Sequential(nn.Conv2d(256, 256, 3, padding=1))
+        self.model8 = relu_blocks([256, 256, 256], open_with_relu=True)
+        self.model9up = nn.Sequential(nn.ConvTranspose2d(256, 128, 4, stride=2, padding=1))
+        self.model2short9 = nn.Sequential(nn.Conv2d(128, 128, 3, padding=1))
+        self.model9 = relu_blocks([128, 128], open_with_relu=True)
+        self.model10up = nn.Sequential(nn.ConvTranspose2d(128, 128, 4, stride=2, padding=1))
+        self.model1short10 = nn.Sequential(nn.Conv2d(64, 128, 3, padding=1))
+        self.model10 = nn.Sequential(nn.ReLU(), nn.Conv2d(128, 128, 3, padding=1), nn.LeakyReLU(0.2))
+        self.model_out = nn.Sequential(nn.Conv2d(128, 2, 1), nn.Tanh())
+
+    def forward(self, x):
+        conv1_2 = self.model1(x)
+        conv2_2 = self.model2(conv1_2[:, :, ::2, ::2])
+        conv3_3 = self.model3(conv2_2[:, :, ::2, ::2])
+        conv7_3 = self.model7(self.model6(self.model5(self.model4(conv3_3[:, :, ::2, ::2]))))
+        conv8_3 = self.model8(self.model8up(conv7_3) + self.model3short8(conv3_3))
+        conv9_3 = self.model9(self.model9up(conv8_3) + self.model2short9(conv2_2))
+        conv10_2 = self.model10(self.model10up(conv9_3) + self.model1short10(conv1_2))
+        return self.model_out(conv10_2)
+
+
 def outputs(module, x, training_too=True, warmup=0):
     """Eval-mode output, and a training-mode output (batch statistics) for BatchNorm nets.
     `warmup` training forwards first move the running statistics toward the batch's: without
@@ -298,6 +345,21 @@ def main():
     for name, value in eccv.state_dict().items():
         tensors["shape." + name] = torch.tensor([float(d) for d in value.shape])
     write_fixture("model_eccv16", tensors)
+
+    print("model_siggraph17", file=sys.stderr)
+    # (L - 50) / 100, hint ab / 110 and a hint mask of a few points, as the generator sees them.
+    x = test_input((2, 4, 16, 24), 0.0, 0.5)
+    x[:, 3] = 0.0
+    x[:, 3, 5, 7] = 1.0
+    x[1, 3, 12, 3] = 1.0
+    sig, tensors = outputs(Siggraph17(), x)
+    state = dict(sig.state_dict())
+    state["model_class.0.weight"] = torch.zeros(529, 256, 1, 1)  # in the released state_dict only
+    state["model_class.0.bias"] = torch.zeros(529)
+    for name, value in state.items():
+        tensors["shape." + name] = torch.tensor([float(d) for d in value.shape])
+    tensors["count"] = torch.tensor(float(sum(p.numel() for p in sig.parameters())))
+    write_fixture("model_siggraph17", tensors)
 
     print("model_light", file=sys.stderr)
     _, tensors = outputs(LightClassifier(), test_input((1, 1, 16, 16), 0.0, 0.5), training_too=False)
