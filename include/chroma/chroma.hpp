@@ -65,6 +65,7 @@
 
 // Images, data sets, the loader, packed files
 #include "data/image.hpp"
+#include "data/hints.hpp"
 #include "data/transforms.hpp"
 #include "data/dataset.hpp"
 #include "data/file_split.hpp"
