@@ -2,23 +2,28 @@
 # Scores a 313-bin classifier under a grid of decodings (annealed-mean temperature x rebalancing
 # lambda) on photos of the training split, so the decoding a model ships with is chosen on
 # photos it was trained on, never on the validation photos it is judged on.
-#   tools/sweep_decoding.sh MODEL [DATA] [IMAGES] [TEMPERATURES] [LAMBDAS]
+#   tools/sweep_decoding.sh MODEL [DATA] [IMAGES] [TEMPERATURES] [LAMBDAS] [MIRROR]
 #   tools/sweep_decoding.sh runs/classifier/checkpoint.ckpt ../shared/data/train 400 "0.38 0.6" "1 0.7 0.5"
-# Prints one line per decoding: PSNR and CIEDE2000 against gray, colourfulness against the truth's.
+# MIRROR (yes or no, default no) is colorize's --mirror-average.
+# Prints one line per decoding: PSNR and CIEDE2000 against gray, colourfulness against the truth's
+# (with the model's and the truth's colourfulness, so the ratio can be read past two decimals).
 set -euo pipefail
 model=${1:?usage: tools/sweep_decoding.sh MODEL [DATA] [IMAGES] [TEMPERATURES] [LAMBDAS]}
 data=${2:-../shared/data/train}
 images=${3:-400}
 temperatures=${4:-"0.38 0.6 1"}
 lambdas=${5:-"1 0.7 0.5 0.35 0.2"}
+mirror=${6:-no}
 chroma=${CHROMA:-build/apps/chroma/chroma}
 printf '%-34s %s\n' "decoding" "model - gray on $images training photos"
 for t in $temperatures; do
     for l in $lambdas; do
         decoding="annealed:$t"
         [[ "$l" != 1 ]] && decoding+=",rebalance:$l"
-        scores=$("$chroma" evaluate --data "$data" --split train --images "$images" --model "$model" \
-                 --decode "$decoding" --grid none --quiet | grep '^model - gray')
-        printf '%-34s %s\n' "$decoding" "${scores#model - gray: }"
+        report=$("$chroma" evaluate --data "$data" --split train --images "$images" --model "$model" \
+                 --decode "$decoding" --mirror-average "$mirror" --grid none --quiet)
+        scores=$(grep '^model - gray' <<<"$report")
+        ratio=$(awk '$1 == "model" && $2 != "-" { m = $5 } $1 == "ground" { t = $6 } END { if (t > 0) printf "%.3f", m / t }' <<<"$report")
+        printf '%-34s %s (%s)\n' "$decoding" "${scores#model - gray: }" "$ratio"
     done
 done
