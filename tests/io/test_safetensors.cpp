@@ -94,3 +94,21 @@ TEST_CASE("malformed safetensors files are refused with the file and the tensor 
     Model<Conv2d<1, 1, 1>> model;
     CHECK_THROWS_WITH(io::load_safetensors(file, model), Catch::Contains("no tensor 'weight'"));
 }
+
+TEST_CASE("shapes too large for an integer, or whose product overflows, are refused before any arithmetic") {
+    auto parse = [](const std::string& bytes) { return io::SafetensorsFile::parse(bytes, "w.safetensors"); };
+    // fuzz/fuzz_model_file: a dimension written 02800161e028 (2.8e34) was converted to int64,
+    // which is undefined beyond its range (UBSan: "outside the range of representable values").
+    CHECK_THROWS_WITH(io::SafetensorsFile::load(fixtures + "/fuzz/safetensors_shape_beyond_int64.safetensors"),
+                      Catch::Contains("safetensors_shape_beyond_int64.safetensors") && Catch::Contains("'0.weight'") &&
+                          Catch::Contains("non-negative integer below 2^53"));
+    CHECK_THROWS_WITH(parse(with_header(R"({"w":{"dtype":"F32","shape":[1e300],"data_offsets":[0,0]}})", "")),
+                      Catch::Contains("below 2^53"));
+    CHECK_THROWS_WITH(parse(with_header(R"({"w":{"dtype":"F32","shape":[2.5],"data_offsets":[0,0]}})", "")),
+                      Catch::Contains("below 2^53"));
+    // Each dimension fits, their product does not: refused rather than wrapped round to a small count.
+    CHECK_THROWS_WITH(parse(with_header(R"({"w":{"dtype":"F32","shape":[4294967296,4294967296,16],"data_offsets":[0,0]}})", "")),
+                      Catch::Contains("more values than any file can"));
+    // A zero dimension is an empty tensor, whatever the others.
+    CHECK_NOTHROW(parse(with_header(R"({"w":{"dtype":"F32","shape":[0,9007199254740992],"data_offsets":[0,0]}})", "")));
+}

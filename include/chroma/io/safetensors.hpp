@@ -8,11 +8,13 @@
 // the tensor: offsets out of range or overlapping, a size that does not match dtype and shape.
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <map>
 #include <string>
 #include <string_view>
@@ -164,10 +166,15 @@ private:
         std::uint64_t count = 1;
         if (!field("shape").is_array()) throw file_error(where + ": shape is not an array");
         for (const auto& d : field("shape").as_array()) {
-            if (!d.is_number() || d.as_number() < 0 || d.as_number() != static_cast<double>(static_cast<std::int64_t>(d.as_number())))
-                throw file_error(where + ": shape holds something other than a non-negative integer");
-            t.dims.push_back(static_cast<std::int64_t>(d.as_number()));
-            count *= static_cast<std::uint64_t>(t.dims.back());
+            // Range first: converting a double beyond int64's range to an integer is undefined.
+            const double n = d.is_number() ? d.as_number() : -1.0;
+            if (!(n >= 0.0 && n <= 9007199254740992.0) || n != std::floor(n))  // 2^53: exact in a double
+                throw file_error(where + ": shape holds something other than a non-negative integer below 2^53");
+            t.dims.push_back(static_cast<std::int64_t>(n));
+            const auto dim = static_cast<std::uint64_t>(t.dims.back());
+            if (dim != 0 && count > std::numeric_limits<std::uint64_t>::max() / dim)
+                throw file_error(where + ": shape " + dims_text(t.dims) + "... holds more values than any file can");
+            count *= dim;
         }
         const auto& offsets = field("data_offsets");
         if (!offsets.is_array() || offsets.as_array().size() != 2 || !offsets.as_array()[0].is_number() ||
