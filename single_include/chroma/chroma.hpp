@@ -1959,6 +1959,7 @@ struct ConvTranspose2d {
 #include <span>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 // ---- begin chroma/backend/cpu/batch_norm.hpp ----
 // Batch normalisation on the CPU, as torch.nn.BatchNorm2d: each channel is normalised over its
@@ -1966,6 +1967,7 @@ struct ConvTranspose2d {
 // accumulated in double, so results do not depend on the thread count.
 #include <cmath>
 #include <span>
+#include <utility>
 #include <vector>
 
 
@@ -1991,6 +1993,79 @@ void batch_norm_apply(const Tensor<T, cpu>& x, Tensor<T, cpu>& y, index_t c, T m
     }
 }
 
+template <class T>
+double channel_sum(const Tensor<T, cpu>& x, index_t c) {
+    double sum = 0.0;
+    for_each_plane_of_channel(x.data(), x.shape(), c, [&](const T* v) {
+        for (index_t i = 0; i < x.shape().plane(); ++i) sum += v[i];
+    });
+    return sum;
+}
+
+/// The sum of squares about `mean` (a second pass avoids the cancellation of E[x^2] - E[x]^2).
+template <class T>
+double channel_squares(const Tensor<T, cpu>& x, index_t c, double mean) {
+    double squares = 0.0;
+    for_each_plane_of_channel(x.data(), x.shape(), c, [&](const T* v) {
+        for (index_t i = 0; i < x.shape().plane(); ++i) squares += (v[i] - mean) * (v[i] - mean);
+    });
+    return squares;
+}
+
+/// What training mode does with channel c's batch statistics (its mean, and the sum of squares
+/// about it over `count` values): saves them for backward, moves the running statistics (the
+/// variance towards the unbiased one) and normalises.
+template <class T>
+void normalise_with_batch_statistics(const Tensor<T, cpu>& x, const Tensor<T, cpu>& weight, const Tensor<T, cpu>& bias,
+                                     T momentum, T eps, Tensor<T, cpu>& running_mean, Tensor<T, cpu>& running_var,
+                                     Tensor<T, cpu>& saved_mean, Tensor<T, cpu>& saved_invstd, Tensor<T, cpu>& y,
+                                     index_t c, double mean, double squares, double count) {
+    const T invstd = static_cast<T>(1.0 / std::sqrt(squares / count + static_cast<double>(eps)));
+    saved_mean.data()[c] = static_cast<T>(mean);
+    saved_invstd.data()[c] = invstd;
+    const T unbiased = static_cast<T>(squares / (count - 1.0));
+    running_mean.data()[c] = (T(1) - momentum) * running_mean.data()[c] + momentum * static_cast<T>(mean);
+    running_var.data()[c] = (T(1) - momentum) * running_var.data()[c] + momentum * unbiased;
+    batch_norm_apply(x, y, c, static_cast<T>(mean), invstd * weight.data()[c], bias.data()[c]);
+}
+
+/// Channel c's sums of dy and of dy * xhat, which are also the bias and weight gradients.
+template <class T>
+std::pair<double, double> gradient_sums(const Tensor<T, cpu>& x, const Tensor<T, cpu>& dy, index_t c, double mean,
+                                        double invstd) {
+    const Shape& s = x.shape();
+    const index_t plane = s.plane();
+    double sum_dy = 0.0, sum_dy_xhat = 0.0;
+    for (index_t n = 0; n < s.n; ++n) {
+        const T* in = x.data() + (n * s.c + c) * plane;
+        const T* grad_out = dy.data() + (n * s.c + c) * plane;
+        for (index_t i = 0; i < plane; ++i) {
+            sum_dy += grad_out[i];
+            sum_dy_xhat += grad_out[i] * (in[i] - mean);
+        }
+    }
+    return {sum_dy, sum_dy_xhat * invstd};
+}
+
+/// dx = gain * (dy - mean_dy - xhat * mean_dy_xhat) over channel c, with gain = weight * invstd
+/// (the means zero when the statistics were constants), computed as a * dy + b * (x - mean) + shift.
+template <class T>
+void input_gradient(const Tensor<T, cpu>& x, const Tensor<T, cpu>& dy, Tensor<T, cpu>& dx, index_t c, double mean,
+                    double invstd, double gain, double mean_dy, double mean_dy_xhat) {
+    const Shape& s = x.shape();
+    const index_t plane = s.plane();
+    const T a = static_cast<T>(gain);
+    const T b = static_cast<T>(-gain * mean_dy_xhat * invstd);
+    const T shift = static_cast<T>(-gain * mean_dy);
+    const T mean_t = static_cast<T>(mean);
+    for (index_t n = 0; n < s.n; ++n) {
+        const T* in = x.data() + (n * s.c + c) * plane;
+        const T* grad_out = dy.data() + (n * s.c + c) * plane;
+        T* grad_in = dx.data() + (n * s.c + c) * plane;
+        for (index_t i = 0; i < plane; ++i) grad_in[i] = a * grad_out[i] + b * (in[i] - mean_t) + shift;
+    }
+}
+
 }  // namespace cpu_detail
 
 /// Training mode: normalises x with its own per-channel mean and biased variance, writes
@@ -2003,27 +2078,11 @@ void batch_norm_forward_training(const Tensor<T, cpu>& x, const Tensor<T, cpu>& 
                                  Tensor<T, cpu>& batches_tracked, Tensor<T, cpu>& saved_mean,
                                  Tensor<T, cpu>& saved_invstd, Tensor<T, cpu>& y) {
     using namespace cpu_detail;
-    const Shape& s = x.shape();
-    const index_t count = s.n * s.plane();
-    parallel_for(s.c, count, [&](index_t c) {
-        double sum = 0.0;
-        for_each_plane_of_channel(x.data(), s, c, [&](const T* v) {
-            for (index_t i = 0; i < s.plane(); ++i) sum += v[i];
-        });
-        const double mean = sum / static_cast<double>(count);
-        // A second pass for the variance avoids the cancellation of E[x^2] - E[x]^2.
-        double squares = 0.0;
-        for_each_plane_of_channel(x.data(), s, c, [&](const T* v) {
-            for (index_t i = 0; i < s.plane(); ++i) squares += (v[i] - mean) * (v[i] - mean);
-        });
-        const double variance = squares / static_cast<double>(count);
-        const T invstd = static_cast<T>(1.0 / std::sqrt(variance + static_cast<double>(eps)));
-        saved_mean.data()[c] = static_cast<T>(mean);
-        saved_invstd.data()[c] = invstd;
-        const T unbiased = static_cast<T>(squares / static_cast<double>(count - 1));
-        running_mean.data()[c] = (T(1) - momentum) * running_mean.data()[c] + momentum * static_cast<T>(mean);
-        running_var.data()[c] = (T(1) - momentum) * running_var.data()[c] + momentum * unbiased;
-        batch_norm_apply(x, y, c, static_cast<T>(mean), invstd * weight.data()[c], bias.data()[c]);
+    const double count = static_cast<double>(x.shape().n * x.shape().plane());
+    parallel_for(x.shape().c, x.shape().n * x.shape().plane(), [&](index_t c) {
+        const double mean = channel_sum(x, c) / count;
+        normalise_with_batch_statistics(x, weight, bias, momentum, eps, running_mean, running_var, saved_mean,
+                                        saved_invstd, y, c, mean, channel_squares(x, c, mean), count);
     });
     batches_tracked.data()[0] += T(1);
 }
@@ -2052,40 +2111,17 @@ template <class T>
 void batch_norm_backward(const Tensor<T, cpu>& x, const Tensor<T, cpu>& dy, const Tensor<T, cpu>& weight,
                          const Tensor<T, cpu>& saved_mean, const Tensor<T, cpu>& saved_invstd, bool batch_statistics,
                          Tensor<T, cpu>& dx, Tensor<T, cpu>& dweight, Tensor<T, cpu>& dbias) {
-    const Shape& s = x.shape();
-    const index_t plane = s.plane();
-    const index_t count = s.n * plane;
-    cpu_detail::parallel_for(s.c, 2 * count, [&](index_t c) {
+    using namespace cpu_detail;
+    const index_t count = x.shape().n * x.shape().plane();
+    parallel_for(x.shape().c, 2 * count, [&](index_t c) {
         const double mean = saved_mean.data()[c];
         const double invstd = saved_invstd.data()[c];
-        double sum_dy = 0.0, sum_dy_xhat = 0.0;
-        for (index_t n = 0; n < s.n; ++n) {
-            const T* in = x.data() + (n * s.c + c) * plane;
-            const T* grad_out = dy.data() + (n * s.c + c) * plane;
-            for (index_t i = 0; i < plane; ++i) {
-                sum_dy += grad_out[i];
-                sum_dy_xhat += grad_out[i] * (in[i] - mean);
-            }
-        }
-        sum_dy_xhat *= invstd;
+        const auto [sum_dy, sum_dy_xhat] = gradient_sums(x, dy, c, mean, invstd);
         dweight.data()[c] += static_cast<T>(sum_dy_xhat);
         dbias.data()[c] += static_cast<T>(sum_dy);
-
-        const double gain = weight.data()[c] * invstd;
-        // dx = gain * (dy - mean(dy) - xhat * mean(dy * xhat)) in training; gain * dy otherwise.
-        const double mean_dy = batch_statistics ? sum_dy / static_cast<double>(count) : 0.0;
-        const double mean_dy_xhat = batch_statistics ? sum_dy_xhat / static_cast<double>(count) : 0.0;
-        // As dx = a * dy + b * (x - mean) + shift, with b and shift zero outside training.
-        const T a = static_cast<T>(gain);
-        const T b = static_cast<T>(-gain * mean_dy_xhat * invstd);
-        const T shift = static_cast<T>(-gain * mean_dy);
-        const T mean_t = static_cast<T>(mean);
-        for (index_t n = 0; n < s.n; ++n) {
-            const T* in = x.data() + (n * s.c + c) * plane;
-            const T* grad_out = dy.data() + (n * s.c + c) * plane;
-            T* grad_in = dx.data() + (n * s.c + c) * plane;
-            for (index_t i = 0; i < plane; ++i) grad_in[i] = a * grad_out[i] + b * (in[i] - mean_t) + shift;
-        }
+        const double n = static_cast<double>(count);
+        input_gradient(x, dy, dx, c, mean, invstd, weight.data()[c] * invstd, batch_statistics ? sum_dy / n : 0.0,
+                       batch_statistics ? sum_dy_xhat / n : 0.0);
     });
 }
 
@@ -2093,49 +2129,35 @@ void batch_norm_backward(const Tensor<T, cpu>& x, const Tensor<T, cpu>& dy, cons
 /// BatchNorm): `all_reduce(std::span<double>)` sums its values over the processes in place. The
 /// mean and the variance are those of the union of every process's x, in the same two passes as
 /// batch_norm_forward_training (the sums, then the squares about the global mean), so each
-/// process normalises as one process would normalise the whole batch. Returns this process's
-/// share of the values (its count over the total), which the backward needs.
+/// process normalises as one process would normalise the whole batch. `exchange` is the buffer
+/// the sums travel in, kept by the caller so that a steady state allocates nothing. Returns this
+/// process's share of the values (its count over the total), which the backward needs.
 template <class T, class AllReduce>
 double batch_norm_forward_training_synchronised(const Tensor<T, cpu>& x, const Tensor<T, cpu>& weight,
                                                 const Tensor<T, cpu>& bias, T momentum, T eps,
                                                 Tensor<T, cpu>& running_mean, Tensor<T, cpu>& running_var,
                                                 Tensor<T, cpu>& batches_tracked, Tensor<T, cpu>& saved_mean,
-                                                Tensor<T, cpu>& saved_invstd, Tensor<T, cpu>& y, AllReduce&& all_reduce) {
+                                                Tensor<T, cpu>& saved_invstd, Tensor<T, cpu>& y,
+                                                std::vector<double>& exchange, AllReduce&& all_reduce) {
     using namespace cpu_detail;
     const Shape& s = x.shape();
+    const auto channels = static_cast<std::size_t>(s.c);
     const index_t local_count = s.n * s.plane();
-    // [sum of channel 0 .. C-1, value count], then [sum of squares about the mean of each channel].
-    std::vector<double> sums(static_cast<std::size_t>(s.c) + 1, 0.0);
+    // [sum of each channel, value count], then [sum of squares about each channel's global mean].
+    exchange.resize(2 * channels + 1);
+    const std::span<double> sums(exchange.data(), channels + 1), squares(exchange.data() + channels + 1, channels);
+    parallel_for(s.c, local_count, [&](index_t c) { sums[static_cast<std::size_t>(c)] = channel_sum(x, c); });
+    sums[channels] = static_cast<double>(local_count);
+    all_reduce(sums);
+    const double count = sums[channels];
     parallel_for(s.c, local_count, [&](index_t c) {
-        double sum = 0.0;
-        for_each_plane_of_channel(x.data(), s, c, [&](const T* v) {
-            for (index_t i = 0; i < s.plane(); ++i) sum += v[i];
-        });
-        sums[static_cast<std::size_t>(c)] = sum;
+        squares[static_cast<std::size_t>(c)] = channel_squares(x, c, sums[static_cast<std::size_t>(c)] / count);
     });
-    sums.back() = static_cast<double>(local_count);
-    all_reduce(std::span<double>(sums));
-    const double count = sums.back();
-    std::vector<double> squares(static_cast<std::size_t>(s.c), 0.0);
+    all_reduce(squares);
     parallel_for(s.c, local_count, [&](index_t c) {
-        const double mean = sums[static_cast<std::size_t>(c)] / count;
-        double total = 0.0;
-        for_each_plane_of_channel(x.data(), s, c, [&](const T* v) {
-            for (index_t i = 0; i < s.plane(); ++i) total += (v[i] - mean) * (v[i] - mean);
-        });
-        squares[static_cast<std::size_t>(c)] = total;
-    });
-    all_reduce(std::span<double>(squares));
-    parallel_for(s.c, local_count, [&](index_t c) {
-        const double mean = sums[static_cast<std::size_t>(c)] / count;
-        const double total = squares[static_cast<std::size_t>(c)];
-        const T invstd = static_cast<T>(1.0 / std::sqrt(total / count + static_cast<double>(eps)));
-        saved_mean.data()[c] = static_cast<T>(mean);
-        saved_invstd.data()[c] = invstd;
-        const T unbiased = static_cast<T>(total / (count - 1.0));
-        running_mean.data()[c] = (T(1) - momentum) * running_mean.data()[c] + momentum * static_cast<T>(mean);
-        running_var.data()[c] = (T(1) - momentum) * running_var.data()[c] + momentum * unbiased;
-        batch_norm_apply(x, y, c, static_cast<T>(mean), invstd * weight.data()[c], bias.data()[c]);
+        normalise_with_batch_statistics(x, weight, bias, momentum, eps, running_mean, running_var, saved_mean,
+                                        saved_invstd, y, c, sums[static_cast<std::size_t>(c)] / count,
+                                        squares[static_cast<std::size_t>(c)], count);
     });
     batches_tracked.data()[0] += T(1);
     return static_cast<double>(local_count) / count;
@@ -2151,49 +2173,26 @@ template <class T, class AllReduce>
 void batch_norm_backward_synchronised(const Tensor<T, cpu>& x, const Tensor<T, cpu>& dy, const Tensor<T, cpu>& weight,
                                       const Tensor<T, cpu>& saved_mean, const Tensor<T, cpu>& saved_invstd, double share,
                                       Tensor<T, cpu>& dx, Tensor<T, cpu>& dweight, Tensor<T, cpu>& dbias,
-                                      AllReduce&& all_reduce) {
-    const Shape& s = x.shape();
-    const index_t plane = s.plane();
-    const index_t local_count = s.n * plane;
+                                      std::vector<double>& exchange, AllReduce&& all_reduce) {
+    using namespace cpu_detail;
+    const index_t local_count = x.shape().n * x.shape().plane();
     // [share * sum of dy, share * sum of dy * xhat] per channel, then summed over the processes.
-    std::vector<double> sums(2 * static_cast<std::size_t>(s.c), 0.0);
-    cpu_detail::parallel_for(s.c, local_count, [&](index_t c) {
-        const double mean = saved_mean.data()[c];
-        const double invstd = saved_invstd.data()[c];
-        double sum_dy = 0.0, sum_dy_xhat = 0.0;
-        for (index_t n = 0; n < s.n; ++n) {
-            const T* in = x.data() + (n * s.c + c) * plane;
-            const T* grad_out = dy.data() + (n * s.c + c) * plane;
-            for (index_t i = 0; i < plane; ++i) {
-                sum_dy += grad_out[i];
-                sum_dy_xhat += grad_out[i] * (in[i] - mean);
-            }
-        }
-        sum_dy_xhat *= invstd;
+    exchange.resize(2 * static_cast<std::size_t>(x.shape().c));
+    parallel_for(x.shape().c, local_count, [&](index_t c) {
+        const auto [sum_dy, sum_dy_xhat] = gradient_sums(x, dy, c, saved_mean.data()[c], saved_invstd.data()[c]);
         dweight.data()[c] += static_cast<T>(sum_dy_xhat);
         dbias.data()[c] += static_cast<T>(sum_dy);
-        sums[2 * static_cast<std::size_t>(c)] = share * sum_dy;
-        sums[2 * static_cast<std::size_t>(c) + 1] = share * sum_dy_xhat;
+        exchange[2 * static_cast<std::size_t>(c)] = share * sum_dy;
+        exchange[2 * static_cast<std::size_t>(c) + 1] = share * sum_dy_xhat;
     });
-    all_reduce(std::span<double>(sums));
-    // The whole batch holds local_count / share values per channel.
+    all_reduce(std::span<double>(exchange));
+    // The whole batch holds local_count / share values per channel; the means, in this process's units.
     const double count = static_cast<double>(local_count) / share;
-    cpu_detail::parallel_for(s.c, local_count, [&](index_t c) {
-        const double mean = saved_mean.data()[c];
+    parallel_for(x.shape().c, local_count, [&](index_t c) {
         const double invstd = saved_invstd.data()[c];
-        const double gain = weight.data()[c] * invstd;
-        const double mean_dy = sums[2 * static_cast<std::size_t>(c)] / count / share;
-        const double mean_dy_xhat = sums[2 * static_cast<std::size_t>(c) + 1] / count / share;
-        const T a = static_cast<T>(gain);
-        const T b = static_cast<T>(-gain * mean_dy_xhat * invstd);
-        const T shift = static_cast<T>(-gain * mean_dy);
-        const T mean_t = static_cast<T>(mean);
-        for (index_t n = 0; n < s.n; ++n) {
-            const T* in = x.data() + (n * s.c + c) * plane;
-            const T* grad_out = dy.data() + (n * s.c + c) * plane;
-            T* grad_in = dx.data() + (n * s.c + c) * plane;
-            for (index_t i = 0; i < plane; ++i) grad_in[i] = a * grad_out[i] + b * (in[i] - mean_t) + shift;
-        }
+        input_gradient(x, dy, dx, c, saved_mean.data()[c], invstd, weight.data()[c] * invstd,
+                       exchange[2 * static_cast<std::size_t>(c)] / count / share,
+                       exchange[2 * static_cast<std::size_t>(c) + 1] / count / share);
     });
 }
 
@@ -2364,7 +2363,7 @@ struct BatchNorm2d {
                     if constexpr (std::is_same_v<B, cpu>) {
                         share_ = kernels::batch_norm_forward_training_synchronised(
                             x, weight_.value, bias_.value, T(Momentum), T(Eps), running_mean_.value,
-                            running_var_.value, batches_tracked_.value, saved_mean_, saved_invstd_, output_,
+                            running_var_.value, batches_tracked_.value, saved_mean_, saved_invstd_, output_, exchange_,
                             [ranks = synchronised_](std::span<double> v) { ranks->all_reduce_sum(v); });
                     } else {
                         throw usage_error(describe() + ": synchronised BatchNorm exchanges host memory and runs on "
@@ -2391,7 +2390,8 @@ struct BatchNorm2d {
                 if (batch_statistics_ && synchronised_) {
                     kernels::batch_norm_backward_synchronised(
                         input_, dy, weight_.value, saved_mean_, saved_invstd_, share_, input_grad_, weight_.gradient(),
-                        bias_.gradient(), [ranks = synchronised_](std::span<double> v) { ranks->all_reduce_sum(v); });
+                        bias_.gradient(), exchange_,
+                        [ranks = synchronised_](std::span<double> v) { ranks->all_reduce_sum(v); });
                     return input_grad_;
                 }
             }
@@ -2419,6 +2419,7 @@ struct BatchNorm2d {
         bool batch_statistics_ = true;   // whether the last forward normalised with batch statistics
         distributed::Communicator* synchronised_ = nullptr;  // the ranks the last training forward summed over
         double share_ = 1.0;             // then: this rank's part of the values of each channel
+        std::vector<double> exchange_;   // the statistics the ranks sum, kept between steps
     };
 };
 
@@ -8240,39 +8241,63 @@ inline std::optional<std::string> jpeg_huffman_table_problem(std::span<const std
 // length before it reads the chunk, doubling it until it fits: a 188-byte file declaring a
 // gigabyte chunk makes it allocate 2 GiB (found by fuzz/fuzz_image). A chunk longer than the
 // bytes left in the file is never valid, so the file is refused before stb sees it.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace chroma {
 
-/// What is wrong with a PNG's chunk layout ("its IDAT chunk at byte 122 declares 1117061197
-/// bytes ..."), or nothing when every chunk up to IEND fits in the file or the bytes are not a PNG.
-inline std::optional<std::string> png_chunk_problem(std::span<const std::uint8_t> file) {
+/// One chunk of a PNG: its type (letters, others shown as '?'), where it starts (its length
+/// field) and its data length.
+struct PngChunk {
+    std::string type;
+    std::size_t at = 0, length = 0;
+};
+
+/// A PNG's chunks in order, from the signature to IEND (included), or to the first chunk that
+/// declares more data than the file holds, which `problem` then describes ("its IDAT chunk at
+/// byte 122 declares 1117061197 bytes of data, but only 58 bytes follow"). Empty for bytes that
+/// are not a PNG.
+struct PngChunkLayout {
+    std::vector<PngChunk> chunks;
+    std::optional<std::string> problem;
+};
+
+inline PngChunkLayout png_chunk_layout(std::span<const std::uint8_t> file) {
     static constexpr std::uint8_t signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
-    if (file.size() < 8) return std::nullopt;
-    for (std::size_t i = 0; i < 8; ++i)
-        if (file[i] != signature[i]) return std::nullopt;
-    std::size_t at = 8;
+    PngChunkLayout layout;
+    if (file.size() < 8 || !std::equal(signature, signature + 8, file.begin())) return layout;
     // A chunk is a 4-byte length, a 4-byte type, the data and a 4-byte CRC.
-    while (at + 8 <= file.size()) {
-        const std::size_t length = (std::size_t{file[at]} << 24) | (std::size_t{file[at + 1]} << 16) |
-                                   (std::size_t{file[at + 2]} << 8) | std::size_t{file[at + 3]};
-        std::string type;
+    for (std::size_t at = 8; at + 8 <= file.size();) {
+        PngChunk chunk{.type = "", .at = at,
+                       .length = (std::size_t{file[at]} << 24) | (std::size_t{file[at + 1]} << 16) |
+                                 (std::size_t{file[at + 2]} << 8) | std::size_t{file[at + 3]}};
         for (std::size_t i = 4; i < 8; ++i) {
             const char c = static_cast<char>(file[at + i]);
-            type += (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ? c : '?';
+            chunk.type += (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ? c : '?';
         }
         const std::size_t left = file.size() - at - 8;
-        if (length > left)
-            return "its " + type + " chunk at byte " + std::to_string(at) + " declares " + std::to_string(length) +
-                   " bytes of data, but only " + std::to_string(left) + " bytes follow";
-        if (type == "IEND") break;
-        at += 12 + length;
+        if (chunk.length > left) {
+            layout.problem = "its " + chunk.type + " chunk at byte " + std::to_string(at) + " declares " +
+                             std::to_string(chunk.length) + " bytes of data, but only " + std::to_string(left) +
+                             " bytes follow";
+            break;
+        }
+        layout.chunks.push_back(chunk);
+        if (chunk.type == "IEND") break;
+        at += 12 + chunk.length;
     }
-    return std::nullopt;
+    return layout;
+}
+
+/// What is wrong with a PNG's chunk layout, or nothing when every chunk up to IEND fits in the
+/// file or the bytes are not a PNG.
+inline std::optional<std::string> png_chunk_problem(std::span<const std::uint8_t> file) {
+    return png_chunk_layout(file).problem;
 }
 
 }  // namespace chroma
@@ -8575,15 +8600,8 @@ static inline ImageInfo probe_memory(std::span<const std::uint8_t> bytes, const 
 // Empty data chunks carry no pixels, so dropping them changes nothing (stb ignores chunk CRCs).
 inline std::vector<std::uint8_t> png_without_empty_data_chunks(std::span<const std::uint8_t> bytes) {
     std::vector<std::size_t> empty_chunks;
-    std::size_t at = 8;  // after the signature
-    while (at + 12 <= bytes.size()) {
-        const std::size_t length = (std::size_t{bytes[at]} << 24) | (std::size_t{bytes[at + 1]} << 16) |
-                                   (std::size_t{bytes[at + 2]} << 8) | std::size_t{bytes[at + 3]};
-        const auto type = bytes.subspan(at + 4, 4);
-        if (length == 0 && starts_with(type, "IDAT")) empty_chunks.push_back(at);
-        if (starts_with(type, "IEND") || length > bytes.size() - at - 12) break;  // the end, or truncated
-        at += 12 + length;
-    }
+    for (const PngChunk& chunk : png_chunk_layout(bytes).chunks)
+        if (chunk.length == 0 && chunk.type == "IDAT" && chunk.at + 12 <= bytes.size()) empty_chunks.push_back(chunk.at);
     std::vector<std::uint8_t> kept;
     if (empty_chunks.empty()) return kept;
     kept.reserve(bytes.size());
@@ -12005,8 +12023,18 @@ public:
                               " bin logits per pixel, got " + s.str());
         probabilities_.resize(s);
         kernels::softmax_channels_forward(logits, probabilities_);
-        color::decode(probabilities_, lookup_.bins(), options_.decoding, ab_small_out_);
-        if (input_shape_.count() == 0) return ab_small_out_;  // no input seen: the logits' own size
+        return ab_from_probabilities(probabilities_);
+    }
+
+    /// predicted_ab after the softmax: bin probabilities [N,313,h,w] (e.g. an average of several
+    /// predictions' softmax) decoded and upsampled to the input size.
+    const Tensor<float>& ab_from_probabilities(const Tensor<float>& probabilities) {
+        const Shape s = probabilities.shape();
+        if (s.c != color::zhang_bin_count)
+            throw shape_error("ClassificationTask: expects " + std::to_string(color::zhang_bin_count) +
+                              " bin probabilities per pixel, got " + s.str());
+        color::decode(probabilities, lookup_.bins(), options_.decoding, ab_small_out_);
+        if (input_shape_.count() == 0) return ab_small_out_;  // no input seen: the probabilities' own size
         const index_t factor = resolution_factor(s, Shape{.n = s.n, .c = 2, .h = input_shape_.h, .w = input_shape_.w});
         if (factor == 1) return ab_small_out_;
         ab_out_.resize(Shape{.n = s.n, .c = 2, .h = s.h * factor, .w = s.w * factor});
@@ -13432,10 +13460,8 @@ private:
 // RegressionColorizer a network that outputs normalised ab. Both run the model in eval mode
 // (BatchNorm statistics, no dropout). models/zoo.hpp builds them by architecture name.
 #include <algorithm>
-#include <cmath>
 #include <cstdlib>
 #include <filesystem>
-#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -13594,12 +13620,10 @@ protected:
         detail::mirror_width(this->model_.forward(task_.input(batch_)), mirrored_);
         mirrored_probabilities_.resize(mirrored_.shape());
         kernels::softmax_channels_forward(mirrored_, mirrored_probabilities_);
-        // The mean distribution, written as logits (its logarithm) for the task's softmax.
         float* mean = probabilities_.data();
         const float* other = mirrored_probabilities_.data();
-        for (index_t i = 0; i < probabilities_.size(); ++i)
-            mean[i] = std::log(std::max(0.5f * (mean[i] + other[i]), std::numeric_limits<float>::min()));
-        return task_.predicted_ab(probabilities_);
+        for (index_t i = 0; i < probabilities_.size(); ++i) mean[i] = 0.5f * (mean[i] + other[i]);
+        return task_.ab_from_probabilities(probabilities_);
     }
 
 private:
@@ -14293,6 +14317,8 @@ static_assert(PhotoUNet::in_channels == 1 && PhotoUNet::out_channels == 2,
 // gave a colour, 0 elsewhere); the output is ab / 110 in (-1, 1). Sides must be multiples of 8.
 // The released state_dict also holds model_class (a 1x1 conv to 529 classes used only by the
 // original training's classification loss, never by the forward); import_siggraph17 skips it.
+#include <functional>
+#include <set>
 #include <string>
 
 
@@ -14366,10 +14392,10 @@ static_assert(Siggraph17Generator::in_channels == 4 && Siggraph17Generator::out_
 template <class Net>
 void import_siggraph17(const io::SafetensorsFile& file, Net& generator) {
     io::load_safetensors(file, generator, /*strict=*/false);
+    std::set<std::string, std::less<>> own;
+    generator.visit_parameters([&](std::string_view name, auto&) { own.emplace(name); });
     for (const auto& name : file.names()) {
-        bool in_model = false;
-        generator.visit_parameters([&](std::string_view model_name, auto&) { in_model = in_model || model_name == name; });
-        if (!in_model && !name.starts_with("model_class."))
+        if (!own.contains(name) && !name.starts_with("model_class."))
             throw io::file_error("the SIGGRAPH17 file has tensor '" + name +
                                  "', which is neither the generator's nor model_class's");
     }

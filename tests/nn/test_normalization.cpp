@@ -278,10 +278,11 @@ TEST_CASE("synchronised BatchNorm2d over one process is the plain layer, bit for
     dweight.fill(0.0f);
     dbias.fill(0.0f);
     const auto no_exchange = [](std::span<double>) {};
-    const double share = kernels::batch_norm_forward_training_synchronised(x, weight, bias, 0.1f, 1e-5f, running_mean, running_var,
-                                                                           tracked, mean, invstd, out, no_exchange);
+    std::vector<double> exchange;
+    const double share = kernels::batch_norm_forward_training_synchronised(
+        x, weight, bias, 0.1f, 1e-5f, running_mean, running_var, tracked, mean, invstd, out, exchange, no_exchange);
     CHECK(share == 1.0);
-    kernels::batch_norm_backward_synchronised(x, x, weight, mean, invstd, share, grad, dweight, dbias, no_exchange);
+    kernels::batch_norm_backward_synchronised(x, x, weight, mean, invstd, share, grad, dweight, dbias, exchange, no_exchange);
     for (index_t i = 0; i < x.size(); ++i) {
         REQUIRE(out[i] == y[i]);
         REQUIRE(grad[i] == dx[i]);

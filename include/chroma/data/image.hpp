@@ -332,15 +332,8 @@ static inline ImageInfo probe_memory(std::span<const std::uint8_t> bytes, const 
 // Empty data chunks carry no pixels, so dropping them changes nothing (stb ignores chunk CRCs).
 inline std::vector<std::uint8_t> png_without_empty_data_chunks(std::span<const std::uint8_t> bytes) {
     std::vector<std::size_t> empty_chunks;
-    std::size_t at = 8;  // after the signature
-    while (at + 12 <= bytes.size()) {
-        const std::size_t length = (std::size_t{bytes[at]} << 24) | (std::size_t{bytes[at + 1]} << 16) |
-                                   (std::size_t{bytes[at + 2]} << 8) | std::size_t{bytes[at + 3]};
-        const auto type = bytes.subspan(at + 4, 4);
-        if (length == 0 && starts_with(type, "IDAT")) empty_chunks.push_back(at);
-        if (starts_with(type, "IEND") || length > bytes.size() - at - 12) break;  // the end, or truncated
-        at += 12 + length;
-    }
+    for (const PngChunk& chunk : png_chunk_layout(bytes).chunks)
+        if (chunk.length == 0 && chunk.type == "IDAT" && chunk.at + 12 <= bytes.size()) empty_chunks.push_back(chunk.at);
     std::vector<std::uint8_t> kept;
     if (empty_chunks.empty()) return kept;
     kept.reserve(bytes.size());

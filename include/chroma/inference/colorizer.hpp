@@ -22,10 +22,8 @@
 // RegressionColorizer a network that outputs normalised ab. Both run the model in eval mode
 // (BatchNorm statistics, no dropout). models/zoo.hpp builds them by architecture name.
 #include <algorithm>
-#include <cmath>
 #include <cstdlib>
 #include <filesystem>
-#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -193,12 +191,10 @@ protected:
         detail::mirror_width(this->model_.forward(task_.input(batch_)), mirrored_);
         mirrored_probabilities_.resize(mirrored_.shape());
         kernels::softmax_channels_forward(mirrored_, mirrored_probabilities_);
-        // The mean distribution, written as logits (its logarithm) for the task's softmax.
         float* mean = probabilities_.data();
         const float* other = mirrored_probabilities_.data();
-        for (index_t i = 0; i < probabilities_.size(); ++i)
-            mean[i] = std::log(std::max(0.5f * (mean[i] + other[i]), std::numeric_limits<float>::min()));
-        return task_.predicted_ab(probabilities_);
+        for (index_t i = 0; i < probabilities_.size(); ++i) mean[i] = 0.5f * (mean[i] + other[i]);
+        return task_.ab_from_probabilities(probabilities_);
     }
 
 private:

@@ -18,6 +18,8 @@
 // gave a colour, 0 elsewhere); the output is ab / 110 in (-1, 1). Sides must be multiples of 8.
 // The released state_dict also holds model_class (a 1x1 conv to 529 classes used only by the
 // original training's classification loss, never by the forward); import_siggraph17 skips it.
+#include <functional>
+#include <set>
 #include <string>
 
 #include "../io/safetensors.hpp"
@@ -102,10 +104,10 @@ static_assert(Siggraph17Generator::in_channels == 4 && Siggraph17Generator::out_
 template <class Net>
 void import_siggraph17(const io::SafetensorsFile& file, Net& generator) {
     io::load_safetensors(file, generator, /*strict=*/false);
+    std::set<std::string, std::less<>> own;
+    generator.visit_parameters([&](std::string_view name, auto&) { own.emplace(name); });
     for (const auto& name : file.names()) {
-        bool in_model = false;
-        generator.visit_parameters([&](std::string_view model_name, auto&) { in_model = in_model || model_name == name; });
-        if (!in_model && !name.starts_with("model_class."))
+        if (!own.contains(name) && !name.starts_with("model_class."))
             throw io::file_error("the SIGGRAPH17 file has tensor '" + name +
                                  "', which is neither the generator's nor model_class's");
     }

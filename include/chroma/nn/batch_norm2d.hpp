@@ -13,6 +13,7 @@
 #include <span>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include "../backend/cpu/batch_norm.hpp"
 #include "../backend/cpu/elementwise.hpp"
@@ -76,7 +77,7 @@ struct BatchNorm2d {
                     if constexpr (std::is_same_v<B, cpu>) {
                         share_ = kernels::batch_norm_forward_training_synchronised(
                             x, weight_.value, bias_.value, T(Momentum), T(Eps), running_mean_.value,
-                            running_var_.value, batches_tracked_.value, saved_mean_, saved_invstd_, output_,
+                            running_var_.value, batches_tracked_.value, saved_mean_, saved_invstd_, output_, exchange_,
                             [ranks = synchronised_](std::span<double> v) { ranks->all_reduce_sum(v); });
                     } else {
                         throw usage_error(describe() + ": synchronised BatchNorm exchanges host memory and runs on "
@@ -103,7 +104,8 @@ struct BatchNorm2d {
                 if (batch_statistics_ && synchronised_) {
                     kernels::batch_norm_backward_synchronised(
                         input_, dy, weight_.value, saved_mean_, saved_invstd_, share_, input_grad_, weight_.gradient(),
-                        bias_.gradient(), [ranks = synchronised_](std::span<double> v) { ranks->all_reduce_sum(v); });
+                        bias_.gradient(), exchange_,
+                        [ranks = synchronised_](std::span<double> v) { ranks->all_reduce_sum(v); });
                     return input_grad_;
                 }
             }
@@ -131,6 +133,7 @@ struct BatchNorm2d {
         bool batch_statistics_ = true;   // whether the last forward normalised with batch statistics
         distributed::Communicator* synchronised_ = nullptr;  // the ranks the last training forward summed over
         double share_ = 1.0;             // then: this rank's part of the values of each channel
+        std::vector<double> exchange_;   // the statistics the ranks sum, kept between steps
     };
 };
 

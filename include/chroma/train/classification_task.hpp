@@ -143,8 +143,18 @@ public:
                               " bin logits per pixel, got " + s.str());
         probabilities_.resize(s);
         kernels::softmax_channels_forward(logits, probabilities_);
-        color::decode(probabilities_, lookup_.bins(), options_.decoding, ab_small_out_);
-        if (input_shape_.count() == 0) return ab_small_out_;  // no input seen: the logits' own size
+        return ab_from_probabilities(probabilities_);
+    }
+
+    /// predicted_ab after the softmax: bin probabilities [N,313,h,w] (e.g. an average of several
+    /// predictions' softmax) decoded and upsampled to the input size.
+    const Tensor<float>& ab_from_probabilities(const Tensor<float>& probabilities) {
+        const Shape s = probabilities.shape();
+        if (s.c != color::zhang_bin_count)
+            throw shape_error("ClassificationTask: expects " + std::to_string(color::zhang_bin_count) +
+                              " bin probabilities per pixel, got " + s.str());
+        color::decode(probabilities, lookup_.bins(), options_.decoding, ab_small_out_);
+        if (input_shape_.count() == 0) return ab_small_out_;  // no input seen: the probabilities' own size
         const index_t factor = resolution_factor(s, Shape{.n = s.n, .c = 2, .h = input_shape_.h, .w = input_shape_.w});
         if (factor == 1) return ab_small_out_;
         ab_out_.resize(Shape{.n = s.n, .c = 2, .h = s.h * factor, .w = s.w * factor});

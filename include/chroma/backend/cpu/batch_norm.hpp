@@ -4,6 +4,7 @@
 // accumulated in double, so results do not depend on the thread count.
 #include <cmath>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "../../core/tensor.hpp"
@@ -31,6 +32,79 @@ void batch_norm_apply(const Tensor<T, cpu>& x, Tensor<T, cpu>& y, index_t c, T m
     }
 }
 
+template <class T>
+double channel_sum(const Tensor<T, cpu>& x, index_t c) {
+    double sum = 0.0;
+    for_each_plane_of_channel(x.data(), x.shape(), c, [&](const T* v) {
+        for (index_t i = 0; i < x.shape().plane(); ++i) sum += v[i];
+    });
+    return sum;
+}
+
+/// The sum of squares about `mean` (a second pass avoids the cancellation of E[x^2] - E[x]^2).
+template <class T>
+double channel_squares(const Tensor<T, cpu>& x, index_t c, double mean) {
+    double squares = 0.0;
+    for_each_plane_of_channel(x.data(), x.shape(), c, [&](const T* v) {
+        for (index_t i = 0; i < x.shape().plane(); ++i) squares += (v[i] - mean) * (v[i] - mean);
+    });
+    return squares;
+}
+
+/// What training mode does with channel c's batch statistics (its mean, and the sum of squares
+/// about it over `count` values): saves them for backward, moves the running statistics (the
+/// variance towards the unbiased one) and normalises.
+template <class T>
+void normalise_with_batch_statistics(const Tensor<T, cpu>& x, const Tensor<T, cpu>& weight, const Tensor<T, cpu>& bias,
+                                     T momentum, T eps, Tensor<T, cpu>& running_mean, Tensor<T, cpu>& running_var,
+                                     Tensor<T, cpu>& saved_mean, Tensor<T, cpu>& saved_invstd, Tensor<T, cpu>& y,
+                                     index_t c, double mean, double squares, double count) {
+    const T invstd = static_cast<T>(1.0 / std::sqrt(squares / count + static_cast<double>(eps)));
+    saved_mean.data()[c] = static_cast<T>(mean);
+    saved_invstd.data()[c] = invstd;
+    const T unbiased = static_cast<T>(squares / (count - 1.0));
+    running_mean.data()[c] = (T(1) - momentum) * running_mean.data()[c] + momentum * static_cast<T>(mean);
+    running_var.data()[c] = (T(1) - momentum) * running_var.data()[c] + momentum * unbiased;
+    batch_norm_apply(x, y, c, static_cast<T>(mean), invstd * weight.data()[c], bias.data()[c]);
+}
+
+/// Channel c's sums of dy and of dy * xhat, which are also the bias and weight gradients.
+template <class T>
+std::pair<double, double> gradient_sums(const Tensor<T, cpu>& x, const Tensor<T, cpu>& dy, index_t c, double mean,
+                                        double invstd) {
+    const Shape& s = x.shape();
+    const index_t plane = s.plane();
+    double sum_dy = 0.0, sum_dy_xhat = 0.0;
+    for (index_t n = 0; n < s.n; ++n) {
+        const T* in = x.data() + (n * s.c + c) * plane;
+        const T* grad_out = dy.data() + (n * s.c + c) * plane;
+        for (index_t i = 0; i < plane; ++i) {
+            sum_dy += grad_out[i];
+            sum_dy_xhat += grad_out[i] * (in[i] - mean);
+        }
+    }
+    return {sum_dy, sum_dy_xhat * invstd};
+}
+
+/// dx = gain * (dy - mean_dy - xhat * mean_dy_xhat) over channel c, with gain = weight * invstd
+/// (the means zero when the statistics were constants), computed as a * dy + b * (x - mean) + shift.
+template <class T>
+void input_gradient(const Tensor<T, cpu>& x, const Tensor<T, cpu>& dy, Tensor<T, cpu>& dx, index_t c, double mean,
+                    double invstd, double gain, double mean_dy, double mean_dy_xhat) {
+    const Shape& s = x.shape();
+    const index_t plane = s.plane();
+    const T a = static_cast<T>(gain);
+    const T b = static_cast<T>(-gain * mean_dy_xhat * invstd);
+    const T shift = static_cast<T>(-gain * mean_dy);
+    const T mean_t = static_cast<T>(mean);
+    for (index_t n = 0; n < s.n; ++n) {
+        const T* in = x.data() + (n * s.c + c) * plane;
+        const T* grad_out = dy.data() + (n * s.c + c) * plane;
+        T* grad_in = dx.data() + (n * s.c + c) * plane;
+        for (index_t i = 0; i < plane; ++i) grad_in[i] = a * grad_out[i] + b * (in[i] - mean_t) + shift;
+    }
+}
+
 }  // namespace cpu_detail
 
 /// Training mode: normalises x with its own per-channel mean and biased variance, writes
@@ -43,27 +117,11 @@ void batch_norm_forward_training(const Tensor<T, cpu>& x, const Tensor<T, cpu>& 
                                  Tensor<T, cpu>& batches_tracked, Tensor<T, cpu>& saved_mean,
                                  Tensor<T, cpu>& saved_invstd, Tensor<T, cpu>& y) {
     using namespace cpu_detail;
-    const Shape& s = x.shape();
-    const index_t count = s.n * s.plane();
-    parallel_for(s.c, count, [&](index_t c) {
-        double sum = 0.0;
-        for_each_plane_of_channel(x.data(), s, c, [&](const T* v) {
-            for (index_t i = 0; i < s.plane(); ++i) sum += v[i];
-        });
-        const double mean = sum / static_cast<double>(count);
-        // A second pass for the variance avoids the cancellation of E[x^2] - E[x]^2.
-        double squares = 0.0;
-        for_each_plane_of_channel(x.data(), s, c, [&](const T* v) {
-            for (index_t i = 0; i < s.plane(); ++i) squares += (v[i] - mean) * (v[i] - mean);
-        });
-        const double variance = squares / static_cast<double>(count);
-        const T invstd = static_cast<T>(1.0 / std::sqrt(variance + static_cast<double>(eps)));
-        saved_mean.data()[c] = static_cast<T>(mean);
-        saved_invstd.data()[c] = invstd;
-        const T unbiased = static_cast<T>(squares / static_cast<double>(count - 1));
-        running_mean.data()[c] = (T(1) - momentum) * running_mean.data()[c] + momentum * static_cast<T>(mean);
-        running_var.data()[c] = (T(1) - momentum) * running_var.data()[c] + momentum * unbiased;
-        batch_norm_apply(x, y, c, static_cast<T>(mean), invstd * weight.data()[c], bias.data()[c]);
+    const double count = static_cast<double>(x.shape().n * x.shape().plane());
+    parallel_for(x.shape().c, x.shape().n * x.shape().plane(), [&](index_t c) {
+        const double mean = channel_sum(x, c) / count;
+        normalise_with_batch_statistics(x, weight, bias, momentum, eps, running_mean, running_var, saved_mean,
+                                        saved_invstd, y, c, mean, channel_squares(x, c, mean), count);
     });
     batches_tracked.data()[0] += T(1);
 }
@@ -92,40 +150,17 @@ template <class T>
 void batch_norm_backward(const Tensor<T, cpu>& x, const Tensor<T, cpu>& dy, const Tensor<T, cpu>& weight,
                          const Tensor<T, cpu>& saved_mean, const Tensor<T, cpu>& saved_invstd, bool batch_statistics,
                          Tensor<T, cpu>& dx, Tensor<T, cpu>& dweight, Tensor<T, cpu>& dbias) {
-    const Shape& s = x.shape();
-    const index_t plane = s.plane();
-    const index_t count = s.n * plane;
-    cpu_detail::parallel_for(s.c, 2 * count, [&](index_t c) {
+    using namespace cpu_detail;
+    const index_t count = x.shape().n * x.shape().plane();
+    parallel_for(x.shape().c, 2 * count, [&](index_t c) {
         const double mean = saved_mean.data()[c];
         const double invstd = saved_invstd.data()[c];
-        double sum_dy = 0.0, sum_dy_xhat = 0.0;
-        for (index_t n = 0; n < s.n; ++n) {
-            const T* in = x.data() + (n * s.c + c) * plane;
-            const T* grad_out = dy.data() + (n * s.c + c) * plane;
-            for (index_t i = 0; i < plane; ++i) {
-                sum_dy += grad_out[i];
-                sum_dy_xhat += grad_out[i] * (in[i] - mean);
-            }
-        }
-        sum_dy_xhat *= invstd;
+        const auto [sum_dy, sum_dy_xhat] = gradient_sums(x, dy, c, mean, invstd);
         dweight.data()[c] += static_cast<T>(sum_dy_xhat);
         dbias.data()[c] += static_cast<T>(sum_dy);
-
-        const double gain = weight.data()[c] * invstd;
-        // dx = gain * (dy - mean(dy) - xhat * mean(dy * xhat)) in training; gain * dy otherwise.
-        const double mean_dy = batch_statistics ? sum_dy / static_cast<double>(count) : 0.0;
-        const double mean_dy_xhat = batch_statistics ? sum_dy_xhat / static_cast<double>(count) : 0.0;
-        // As dx = a * dy + b * (x - mean) + shift, with b and shift zero outside training.
-        const T a = static_cast<T>(gain);
-        const T b = static_cast<T>(-gain * mean_dy_xhat * invstd);
-        const T shift = static_cast<T>(-gain * mean_dy);
-        const T mean_t = static_cast<T>(mean);
-        for (index_t n = 0; n < s.n; ++n) {
-            const T* in = x.data() + (n * s.c + c) * plane;
-            const T* grad_out = dy.data() + (n * s.c + c) * plane;
-            T* grad_in = dx.data() + (n * s.c + c) * plane;
-            for (index_t i = 0; i < plane; ++i) grad_in[i] = a * grad_out[i] + b * (in[i] - mean_t) + shift;
-        }
+        const double n = static_cast<double>(count);
+        input_gradient(x, dy, dx, c, mean, invstd, weight.data()[c] * invstd, batch_statistics ? sum_dy / n : 0.0,
+                       batch_statistics ? sum_dy_xhat / n : 0.0);
     });
 }
 
@@ -133,49 +168,35 @@ void batch_norm_backward(const Tensor<T, cpu>& x, const Tensor<T, cpu>& dy, cons
 /// BatchNorm): `all_reduce(std::span<double>)` sums its values over the processes in place. The
 /// mean and the variance are those of the union of every process's x, in the same two passes as
 /// batch_norm_forward_training (the sums, then the squares about the global mean), so each
-/// process normalises as one process would normalise the whole batch. Returns this process's
-/// share of the values (its count over the total), which the backward needs.
+/// process normalises as one process would normalise the whole batch. `exchange` is the buffer
+/// the sums travel in, kept by the caller so that a steady state allocates nothing. Returns this
+/// process's share of the values (its count over the total), which the backward needs.
 template <class T, class AllReduce>
 double batch_norm_forward_training_synchronised(const Tensor<T, cpu>& x, const Tensor<T, cpu>& weight,
                                                 const Tensor<T, cpu>& bias, T momentum, T eps,
                                                 Tensor<T, cpu>& running_mean, Tensor<T, cpu>& running_var,
                                                 Tensor<T, cpu>& batches_tracked, Tensor<T, cpu>& saved_mean,
-                                                Tensor<T, cpu>& saved_invstd, Tensor<T, cpu>& y, AllReduce&& all_reduce) {
+                                                Tensor<T, cpu>& saved_invstd, Tensor<T, cpu>& y,
+                                                std::vector<double>& exchange, AllReduce&& all_reduce) {
     using namespace cpu_detail;
     const Shape& s = x.shape();
+    const auto channels = static_cast<std::size_t>(s.c);
     const index_t local_count = s.n * s.plane();
-    // [sum of channel 0 .. C-1, value count], then [sum of squares about the mean of each channel].
-    std::vector<double> sums(static_cast<std::size_t>(s.c) + 1, 0.0);
+    // [sum of each channel, value count], then [sum of squares about each channel's global mean].
+    exchange.resize(2 * channels + 1);
+    const std::span<double> sums(exchange.data(), channels + 1), squares(exchange.data() + channels + 1, channels);
+    parallel_for(s.c, local_count, [&](index_t c) { sums[static_cast<std::size_t>(c)] = channel_sum(x, c); });
+    sums[channels] = static_cast<double>(local_count);
+    all_reduce(sums);
+    const double count = sums[channels];
     parallel_for(s.c, local_count, [&](index_t c) {
-        double sum = 0.0;
-        for_each_plane_of_channel(x.data(), s, c, [&](const T* v) {
-            for (index_t i = 0; i < s.plane(); ++i) sum += v[i];
-        });
-        sums[static_cast<std::size_t>(c)] = sum;
+        squares[static_cast<std::size_t>(c)] = channel_squares(x, c, sums[static_cast<std::size_t>(c)] / count);
     });
-    sums.back() = static_cast<double>(local_count);
-    all_reduce(std::span<double>(sums));
-    const double count = sums.back();
-    std::vector<double> squares(static_cast<std::size_t>(s.c), 0.0);
+    all_reduce(squares);
     parallel_for(s.c, local_count, [&](index_t c) {
-        const double mean = sums[static_cast<std::size_t>(c)] / count;
-        double total = 0.0;
-        for_each_plane_of_channel(x.data(), s, c, [&](const T* v) {
-            for (index_t i = 0; i < s.plane(); ++i) total += (v[i] - mean) * (v[i] - mean);
-        });
-        squares[static_cast<std::size_t>(c)] = total;
-    });
-    all_reduce(std::span<double>(squares));
-    parallel_for(s.c, local_count, [&](index_t c) {
-        const double mean = sums[static_cast<std::size_t>(c)] / count;
-        const double total = squares[static_cast<std::size_t>(c)];
-        const T invstd = static_cast<T>(1.0 / std::sqrt(total / count + static_cast<double>(eps)));
-        saved_mean.data()[c] = static_cast<T>(mean);
-        saved_invstd.data()[c] = invstd;
-        const T unbiased = static_cast<T>(total / (count - 1.0));
-        running_mean.data()[c] = (T(1) - momentum) * running_mean.data()[c] + momentum * static_cast<T>(mean);
-        running_var.data()[c] = (T(1) - momentum) * running_var.data()[c] + momentum * unbiased;
-        batch_norm_apply(x, y, c, static_cast<T>(mean), invstd * weight.data()[c], bias.data()[c]);
+        normalise_with_batch_statistics(x, weight, bias, momentum, eps, running_mean, running_var, saved_mean,
+                                        saved_invstd, y, c, sums[static_cast<std::size_t>(c)] / count,
+                                        squares[static_cast<std::size_t>(c)], count);
     });
     batches_tracked.data()[0] += T(1);
     return static_cast<double>(local_count) / count;
@@ -191,49 +212,26 @@ template <class T, class AllReduce>
 void batch_norm_backward_synchronised(const Tensor<T, cpu>& x, const Tensor<T, cpu>& dy, const Tensor<T, cpu>& weight,
                                       const Tensor<T, cpu>& saved_mean, const Tensor<T, cpu>& saved_invstd, double share,
                                       Tensor<T, cpu>& dx, Tensor<T, cpu>& dweight, Tensor<T, cpu>& dbias,
-                                      AllReduce&& all_reduce) {
-    const Shape& s = x.shape();
-    const index_t plane = s.plane();
-    const index_t local_count = s.n * plane;
+                                      std::vector<double>& exchange, AllReduce&& all_reduce) {
+    using namespace cpu_detail;
+    const index_t local_count = x.shape().n * x.shape().plane();
     // [share * sum of dy, share * sum of dy * xhat] per channel, then summed over the processes.
-    std::vector<double> sums(2 * static_cast<std::size_t>(s.c), 0.0);
-    cpu_detail::parallel_for(s.c, local_count, [&](index_t c) {
-        const double mean = saved_mean.data()[c];
-        const double invstd = saved_invstd.data()[c];
-        double sum_dy = 0.0, sum_dy_xhat = 0.0;
-        for (index_t n = 0; n < s.n; ++n) {
-            const T* in = x.data() + (n * s.c + c) * plane;
-            const T* grad_out = dy.data() + (n * s.c + c) * plane;
-            for (index_t i = 0; i < plane; ++i) {
-                sum_dy += grad_out[i];
-                sum_dy_xhat += grad_out[i] * (in[i] - mean);
-            }
-        }
-        sum_dy_xhat *= invstd;
+    exchange.resize(2 * static_cast<std::size_t>(x.shape().c));
+    parallel_for(x.shape().c, local_count, [&](index_t c) {
+        const auto [sum_dy, sum_dy_xhat] = gradient_sums(x, dy, c, saved_mean.data()[c], saved_invstd.data()[c]);
         dweight.data()[c] += static_cast<T>(sum_dy_xhat);
         dbias.data()[c] += static_cast<T>(sum_dy);
-        sums[2 * static_cast<std::size_t>(c)] = share * sum_dy;
-        sums[2 * static_cast<std::size_t>(c) + 1] = share * sum_dy_xhat;
+        exchange[2 * static_cast<std::size_t>(c)] = share * sum_dy;
+        exchange[2 * static_cast<std::size_t>(c) + 1] = share * sum_dy_xhat;
     });
-    all_reduce(std::span<double>(sums));
-    // The whole batch holds local_count / share values per channel.
+    all_reduce(std::span<double>(exchange));
+    // The whole batch holds local_count / share values per channel; the means, in this process's units.
     const double count = static_cast<double>(local_count) / share;
-    cpu_detail::parallel_for(s.c, local_count, [&](index_t c) {
-        const double mean = saved_mean.data()[c];
+    parallel_for(x.shape().c, local_count, [&](index_t c) {
         const double invstd = saved_invstd.data()[c];
-        const double gain = weight.data()[c] * invstd;
-        const double mean_dy = sums[2 * static_cast<std::size_t>(c)] / count / share;
-        const double mean_dy_xhat = sums[2 * static_cast<std::size_t>(c) + 1] / count / share;
-        const T a = static_cast<T>(gain);
-        const T b = static_cast<T>(-gain * mean_dy_xhat * invstd);
-        const T shift = static_cast<T>(-gain * mean_dy);
-        const T mean_t = static_cast<T>(mean);
-        for (index_t n = 0; n < s.n; ++n) {
-            const T* in = x.data() + (n * s.c + c) * plane;
-            const T* grad_out = dy.data() + (n * s.c + c) * plane;
-            T* grad_in = dx.data() + (n * s.c + c) * plane;
-            for (index_t i = 0; i < plane; ++i) grad_in[i] = a * grad_out[i] + b * (in[i] - mean_t) + shift;
-        }
+        input_gradient(x, dy, dx, c, saved_mean.data()[c], invstd, weight.data()[c] * invstd,
+                       exchange[2 * static_cast<std::size_t>(c)] / count / share,
+                       exchange[2 * static_cast<std::size_t>(c) + 1] / count / share);
     });
 }
 
