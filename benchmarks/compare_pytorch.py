@@ -73,6 +73,8 @@ class ConvShape:
 
 
 SHAPES = [
+    ConvShape("conv3x3_c32-32_64x64_n16", "Conv2d 3x3 32->32, 64x64, N=16, pad 1",
+              False, 32, 32, 3, 1, 1, 1, 16, 64, 64),
     ConvShape("conv3x3_c64-64_64x64_n16", "Conv2d 3x3 64->64, 64x64, N=16, pad 1",
               False, 64, 64, 3, 1, 1, 1, 16, 64, 64),
     ConvShape("conv3x3_c256-256_16x16_n16", "Conv2d 3x3 256->256, 16x16, N=16, pad 1",

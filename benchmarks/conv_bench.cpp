@@ -87,6 +87,9 @@ void register_shape(const std::string& name, Shape input, double forward_flops) 
 
 void register_all() {
     using namespace chroma;
+    // 3x3, 32 -> 32, 64x64, batch 16, padding 1 (the bundled model's and the U-Nets' first levels).
+    register_shape<Conv2d<32, 32, 3, 1, 1>>("conv3x3_c32-32_64x64_n16", Shape{.n = 16, .c = 32, .h = 64, .w = 64},
+                                            conv_flops(16, 32, 32, 64, 64, 3));
     // 3x3, 64 -> 64, 64x64, batch 16, padding 1.
     register_shape<Conv2d<64, 64, 3, 1, 1>>("conv3x3_c64-64_64x64_n16", Shape{.n = 16, .c = 64, .h = 64, .w = 64},
                                             conv_flops(16, 64, 64, 64, 64, 3));

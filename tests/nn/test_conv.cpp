@@ -2,6 +2,8 @@
 // and shape errors.
 #include <catch2/catch.hpp>
 
+#include <optional>
+
 #include "support/gradcheck.hpp"
 #include "support/torch_parity.hpp"
 
@@ -98,8 +100,10 @@ namespace gemm = chroma::kernels::cpu_gemm;
 
 /// y, dx and every parameter gradient of one forward and backward of `Spec` on `kernels`.
 template <class Spec>
-std::vector<Tensor<float>> conv_pass(gemm::instruction_set kernels, Shape input) {
+std::vector<Tensor<float>> conv_pass(gemm::instruction_set kernels, Shape input, bool direct = true) {
     const gemm::ForcedKernels forced(kernels);
+    std::optional<chroma::kernels::cpu_direct::WithoutDirectConvolution> gemm_only;
+    if (!direct) gemm_only.emplace();
     Model<Spec, cpu, float> model(7);
     Rng rng(11);
     Tensor<float> x(input);
@@ -114,18 +118,24 @@ std::vector<Tensor<float>> conv_pass(gemm::instruction_set kernels, Shape input)
 }
 
 /// Every kernel of this CPU gives the Eigen path's output, input gradient and parameter
-/// gradients within 1e-4 of the largest value, whatever the size rule would choose.
+/// gradients within 1e-4 of the largest value, whatever the size rule would choose. On AVX-512,
+/// both the direct kernel (stride-1 layers) and the GEMM it replaces are checked.
 template <class Spec>
 void require_kernels_match_eigen(Shape input) {
     const auto reference = conv_pass<Spec>(gemm::instruction_set::eigen, input);
-    for (const auto kernels : {gemm::instruction_set::avx2, gemm::instruction_set::avx512}) {
-        if (kernels > gemm::supported_instruction_set()) continue;
-        const auto results = conv_pass<Spec>(kernels, input);
+    struct variant {
+        gemm::instruction_set kernels;
+        bool direct;
+    };
+    for (const variant v : {variant{gemm::instruction_set::avx2, false}, variant{gemm::instruction_set::avx512, false},
+                            variant{gemm::instruction_set::avx512, true}}) {
+        if (v.kernels > gemm::supported_instruction_set()) continue;
+        const auto results = conv_pass<Spec>(v.kernels, input, v.direct);
         REQUIRE(results.size() == reference.size());
         for (std::size_t r = 0; r < results.size(); ++r) {
             const std::string layer = layer_t<Spec, float, cpu>::describe();
-            INFO(layer << " on " << gemm::name(kernels) << ", result " << r
-                       << " (0: y, 1: dx, then the parameters' gradients)");
+            INFO(layer << " on " << gemm::name(v.kernels) << (v.direct ? " (direct where it applies)" : " (GEMM only)")
+                       << ", result " << r << " (0: y, 1: dx, then the parameters' gradients)");
             REQUIRE(results[r].shape() == reference[r].shape());
             float largest = 0, worst = 0;
             for (index_t i = 0; i < reference[r].size(); ++i) {
@@ -153,6 +163,10 @@ TEST_CASE("convolutions on Chroma's kernels match the Eigen path, forward and ba
     require_kernels_match_eigen<Conv2d<2, 3, 3, 1, 3>>(Shape{.n = 2, .c = 2, .h = 5, .w = 5});
     require_kernels_match_eigen<Conv2d<16, 24, 3, 1, 1>>(Shape{.n = 2, .c = 16, .h = 20, .w = 30});
     require_kernels_match_eigen<Conv2d<48, 40, 3, 1, 1>>(Shape{.n = 1, .c = 48, .h = 18, .w = 18});
+    // The direct kernel's tiles: rows of 16 pixels exactly, and rows of 37 (16 + 16 + 5) whose
+    // tiles span two output rows and end in part-empty segments.
+    require_kernels_match_eigen<Conv2d<8, 16, 3, 1, 1>>(Shape{.n = 2, .c = 8, .h = 16, .w = 16});
+    require_kernels_match_eigen<Conv2d<8, 16, 3, 1, 1>>(Shape{.n = 2, .c = 8, .h = 5, .w = 37});
     require_kernels_match_eigen<ConvTranspose2d<6, 5, 4, 2, 1>>(Shape{.n = 2, .c = 6, .h = 5, .w = 7});
     require_kernels_match_eigen<ConvTranspose2d<3, 4, 3, 2, 1, 1>>(Shape{.n = 2, .c = 3, .h = 4, .w = 4});
     require_kernels_match_eigen<ConvTranspose2d<40, 16, 4, 2, 1>>(Shape{.n = 1, .c = 40, .h = 12, .w = 12});

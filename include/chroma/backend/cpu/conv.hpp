@@ -12,6 +12,7 @@
 #include "../../core/tensor.hpp"
 #include "cpu.hpp"
 #include "conv_packing.hpp"
+#include "direct_conv.hpp"
 #include "gemm.hpp"
 #include "im2col.hpp"
 
@@ -47,6 +48,79 @@ inline int image_slots(index_t images, const ConvGeometry& g) {
 template <class T>
 using column = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>;
 
+/// out = conv(image) + bias on the direct kernel (direct_conv.hpp), the tiles split between
+/// `threads` threads; `padded` holds cpu_direct::padded_size(g) floats.
+inline void direct_convolve_image(const ConvGeometry& g, const float* packed_weight, const float* image,
+                                  const float* bias, float* out, float* padded, int threads) {
+    cpu_direct::pad_image(g, image, padded);
+    const index_t tiles = cpu_direct::tile_count(g);
+    if (g.out_channels * g.patch() * g.out_plane() < parallel_conv_work) threads = 1;
+    threads = static_cast<int>(std::min<index_t>(threads, tiles));
+#if defined(_OPENMP)
+    if (threads > 1) {
+#pragma omp parallel num_threads(threads)
+        {
+            const index_t t = omp_get_thread_num(), count = omp_get_num_threads();
+            cpu_direct::convolve_tiles(g, packed_weight, padded, bias, out, tiles * t / count, tiles * (t + 1) / count);
+        }
+        return;
+    }
+#endif
+    cpu_direct::convolve_tiles(g, packed_weight, padded, bias, out, 0, tiles);
+}
+
+/// Floats direct_weight_gradient needs as scratch.
+inline index_t direct_weight_gradient_scratch(const ConvGeometry& g) {
+    return cpu_direct::padded_size(g) + cpu_direct::weight_gradient_scratch(g);
+}
+
+/// dw += dY * patches^T for one image on the direct kernel, the patch's tiles split between
+/// `threads` threads; `scratch` holds direct_weight_gradient_scratch(g) floats.
+inline void direct_weight_gradient(const ConvGeometry& g, const float* dy, const float* image, float* dw,
+                                   float* scratch, int threads) {
+    float* padded = scratch;
+    float* dy_t = padded + cpu_direct::padded_size(g);
+    const index_t ldo = cpu_direct::padded_out_channels(g);
+    float* dw_t = dy_t + g.out_plane() * ldo;
+    cpu_direct::pad_image(g, image, padded);
+    cpu_direct::transpose_gradient(g, dy, dy_t);
+    std::fill_n(dw_t, g.patch() * ldo, 0.0f);
+    const index_t units = cpu_direct::weight_gradient_units(g);
+    if (g.out_channels * g.patch() * g.out_plane() < parallel_conv_work) threads = 1;
+    threads = static_cast<int>(std::min<index_t>(threads, units));
+#if defined(_OPENMP)
+    if (threads > 1) {
+#pragma omp parallel num_threads(threads)
+        {
+            const index_t t = omp_get_thread_num(), count = omp_get_num_threads();
+            cpu_direct::weight_gradient(g, dy_t, padded, dw_t, units * t / count, units * (t + 1) / count);
+        }
+    } else
+#endif
+    {
+        cpu_direct::weight_gradient(g, dy_t, padded, dw_t, 0, units);
+    }
+    for (index_t o = 0; o < g.out_channels; ++o)
+        for (index_t k = 0; k < g.patch(); ++k) dw[o * g.patch() + k] += dw_t[k * ldo + o];
+}
+
+/// y = conv(x) + bias for every image on the direct kernel: images in parallel when there are
+/// several, else the tiles of the one image. `workspace` holds the packed weight and the padded
+/// images.
+template <class Workspace>
+void direct_convolve(const ConvGeometry& g, const float* weight, const float* x, const float* bias, float* y,
+                     index_t images, int slots, Workspace& workspace) {
+    const index_t packed = cpu_direct::packed_weight_size(g), padded = cpu_direct::padded_size(g);
+    workspace.resize(Shape{.n = 1, .c = 1, .h = 1, .w = packed + slots * padded});
+    cpu_direct::pack_weight(g, weight, workspace.data());
+    const int tile_threads = slots > 1 ? 1 : cpu::threads();
+    for_each_image(images, slots, [&](index_t n, int slot) {
+        direct_convolve_image(g, workspace.data(), x + n * g.in_channels * g.in_plane(), bias,
+                              y + n * g.out_channels * g.out_plane(), workspace.data() + packed + slot * padded,
+                              tile_threads);
+    });
+}
+
 }  // namespace cpu_detail
 
 /// y = conv(x, weight) + bias. y must already have the output shape; bias may be null.
@@ -58,6 +132,11 @@ void conv2d_forward(const ConvGeometry& g, const Tensor<T, cpu>& x, const Tensor
     const int slots = image_slots(images, g);
     const int gemm_threads = slots > 1 ? 1 : cpu::threads();
     if constexpr (std::is_same_v<T, float>) {
+        if (cpu_direct::applies(g)) {
+            direct_convolve(g, weight.data(), x.data(), bias ? bias->data() : nullptr, y.data(), images, slots,
+                            workspace);
+            return;
+        }
         // Chroma's kernels gather the patches while packing: no patch matrix at all.
         const auto kernel = cpu_gemm::kernel_for_product(g.out_channels, g.out_plane(), g.patch());
         if (kernel.tile && !g.is_pointwise()) {
@@ -118,6 +197,8 @@ void flip_weight(const ConvGeometry& g, const T* weight, T* flipped) {
 /// while packing (float only, where the product is large enough); the rest store patches.
 struct implicit_backward {
     cpu_gemm::micro_kernel weight{}, input{};
+    bool direct_input = false;   // the input gradient on the direct kernel (then input has no tile)
+    bool direct_weight = false;  // the weight gradient on the direct kernel (then weight has no tile)
     ConvGeometry input_geometry{};
 };
 template <class T>
@@ -125,10 +206,15 @@ implicit_backward plan_implicit_backward(const ConvGeometry& g, bool input_gradi
     implicit_backward plan;
     if constexpr (std::is_same_v<T, float>) {
         if (g.is_pointwise()) return plan;
-        plan.weight = cpu_gemm::kernel_for_product(g.out_channels, g.patch(), g.out_plane());
+        // The direct weight gradient's tiles read all of dy^T once per 6 patch entries: past 128
+        // output channels that streaming costs what the GEMM's patch gathering does.
+        plan.direct_weight = cpu_direct::applies(g) && g.out_channels <= 128;
+        if (!plan.direct_weight) plan.weight = cpu_gemm::kernel_for_product(g.out_channels, g.patch(), g.out_plane());
         if (input_gradient && input_gradient_is_convolution(g)) {
             plan.input_geometry = input_gradient_geometry(g);
-            plan.input = cpu_gemm::kernel_for_product(g.in_channels, g.in_plane(), plan.input_geometry.patch());
+            plan.direct_input = cpu_direct::applies(plan.input_geometry);
+            if (!plan.direct_input)
+                plan.input = cpu_gemm::kernel_for_product(g.in_channels, g.in_plane(), plan.input_geometry.patch());
         }
     }
     (void)input_gradient;
@@ -148,18 +234,25 @@ void conv2d_backward(const ConvGeometry& g, const Tensor<T, cpu>& x, const Tenso
     const index_t images = x.shape().n;
     const int slots = image_slots(images, g);
     const implicit_backward plan = plan_implicit_backward<T>(g, dx != nullptr);
-    const bool store_patches = !g.is_pointwise() && !plan.weight.tile;
-    const bool store_patch_gradients = dx && !g.is_pointwise() && !plan.input.tile;
+    const bool store_patches = !g.is_pointwise() && !plan.weight.tile && !plan.direct_weight;
+    const bool store_patch_gradients = dx && !g.is_pointwise() && !plan.input.tile && !plan.direct_input;
     const index_t col_size = g.patch() * g.out_plane();
     const index_t w_size = g.out_channels * g.patch();
-    // Shared: the flipped weight. Per slot: patches and patch gradients where stored, a
-    // weight-gradient partial and a bias-gradient partial.
-    const index_t flipped_size = plan.input.tile ? w_size : 0;
+    // Shared: the flipped weight (and its packing for the direct kernel). Per slot: patches and
+    // patch gradients where stored, a weight-gradient partial, a bias-gradient partial, and the
+    // padded x and dy of the direct kernels.
+    const index_t packed_flipped_size =
+        plan.direct_input ? cpu_direct::packed_weight_size(plan.input_geometry) : 0;
+    const index_t flipped_size = plan.input.tile || plan.direct_input ? w_size + packed_flipped_size : 0;
     const index_t patches_size = store_patches ? col_size : 0, patch_gradients_size = store_patch_gradients ? col_size : 0;
-    const index_t slot_size = patches_size + patch_gradients_size + w_size + g.out_channels;
+    const index_t padded_x_size = plan.direct_weight ? direct_weight_gradient_scratch(g) : 0;
+    const index_t padded_size = padded_x_size + (plan.direct_input ? cpu_direct::padded_size(plan.input_geometry) : 0);
+    const index_t slot_size = patches_size + patch_gradients_size + w_size + g.out_channels + padded_size;
     workspace.resize(Shape{.n = 1, .c = 1, .h = 1, .w = flipped_size + slots * slot_size});
     std::fill_n(workspace.data(), workspace.size(), T(0));
-    if (plan.input.tile) flip_weight(g, weight.data(), workspace.data());
+    if (plan.input.tile || plan.direct_input) flip_weight(g, weight.data(), workspace.data());
+    if constexpr (std::is_same_v<T, float>)
+        if (plan.direct_input) cpu_direct::pack_weight(plan.input_geometry, workspace.data(), workspace.data() + w_size);
     const int gemm_threads = slots > 1 ? 1 : cpu::threads();
 
     for_each_image(images, slots, [&](index_t n, int slot) {
@@ -178,13 +271,17 @@ void conv2d_backward(const ConvGeometry& g, const Tensor<T, cpu>& x, const Tenso
                 cpu_gemm::gemm(plan.weight, g.out_channels, g.patch(), g.out_plane(),
                                cpu_gemm::pack_rows_of{dout, g.out_plane()}, cpu_gemm::pack_patches_transposed_of{&g, image},
                                dw_part, g.patch(), true, gemm_threads);
+            if (plan.direct_weight) direct_weight_gradient(g, dout, image, dw_part, db_part + g.out_channels, gemm_threads);
+            if (dimage && plan.direct_input)
+                direct_convolve_image(plan.input_geometry, workspace.data() + w_size, dout, nullptr, dimage,
+                                      db_part + g.out_channels + padded_x_size, gemm_threads);
             if (dimage && plan.input.tile)
                 cpu_gemm::gemm(plan.input, g.in_channels, g.in_plane(), plan.input_geometry.patch(),
                                cpu_gemm::pack_rows_of{workspace.data(), plan.input_geometry.patch()},
                                cpu_gemm::pack_patches_of{&plan.input_geometry, dout}, dimage, g.in_plane(), false,
                                gemm_threads);
         }
-        if (!plan.weight.tile) {
+        if (!plan.weight.tile && !plan.direct_weight) {
             const T* patches = image;
             if (store_patches) {
                 im2col(g, image, col);
@@ -193,7 +290,7 @@ void conv2d_backward(const ConvGeometry& g, const Tensor<T, cpu>& x, const Tenso
             multiply(as_is(dout, g.out_channels, g.out_plane()), transposed(patches, g.patch(), g.out_plane()), dw_part,
                      true, gemm_threads);
         }
-        if (!dimage || plan.input.tile) return;
+        if (!dimage || plan.input.tile || plan.direct_input) return;
         const auto Wt = transposed(weight.data(), g.out_channels, g.patch());
         if (g.is_pointwise()) {
             multiply(Wt, as_is(dout, g.out_channels, g.out_plane()), dimage, false, gemm_threads);
