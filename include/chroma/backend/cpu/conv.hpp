@@ -249,7 +249,10 @@ void conv2d_backward(const ConvGeometry& g, const Tensor<T, cpu>& x, const Tenso
     const index_t padded_size = padded_x_size + (plan.direct_input ? cpu_direct::padded_size(plan.input_geometry) : 0);
     const index_t slot_size = patches_size + patch_gradients_size + w_size + g.out_channels + padded_size;
     workspace.resize(Shape{.n = 1, .c = 1, .h = 1, .w = flipped_size + slots * slot_size});
-    std::fill_n(workspace.data(), workspace.size(), T(0));
+    // Only the gradient partials need zeros; the rest is written before it is read.
+    for (int slot = 0; slot < slots; ++slot)
+        std::fill_n(workspace.data() + flipped_size + slot * slot_size + patches_size + patch_gradients_size,
+                    w_size + g.out_channels, T(0));
     if (plan.input.tile || plan.direct_input) flip_weight(g, weight.data(), workspace.data());
     if constexpr (std::is_same_v<T, float>)
         if (plan.direct_input) cpu_direct::pack_weight(plan.input_geometry, workspace.data(), workspace.data() + w_size);

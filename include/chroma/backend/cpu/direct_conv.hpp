@@ -98,14 +98,22 @@ inline void pack_weight(const ConvGeometry& g, const float* weight, float* packe
 /// Copies one image into its zero-padded layout (input pixel (y, x) at padded (y + p, x + p)).
 inline void pad_image(const ConvGeometry& g, const float* image, float* padded) {
     const padded_layout lay = layout_of(g);
-    std::fill_n(padded, padded_size(g), 0.0f);
     // Rows and columns of the input that a padded layout keeps (padding beyond the kernel's
-    // reach cuts some off: no output reads them).
-    const index_t rows = std::min(g.in_h, lay.height - g.padding), cols = std::min(g.in_w, lay.width - g.padding);
-    for (index_t c = 0; c < g.in_channels; ++c)
-        for (index_t y = 0; y < rows; ++y)
-            std::memcpy(padded + c * lay.plane() + (y + g.padding) * lay.width + g.padding,
-                        image + c * g.in_plane() + y * g.in_w, static_cast<std::size_t>(cols) * sizeof(float));
+    // reach cuts some off: no output reads them). Only the border around them is zeroed.
+    const index_t p = g.padding;
+    const index_t rows = std::min(g.in_h, lay.height - p), cols = std::min(g.in_w, lay.width - p);
+    for (index_t c = 0; c < g.in_channels; ++c) {
+        float* plane = padded + c * lay.plane();
+        std::fill_n(plane, p * lay.width, 0.0f);
+        for (index_t y = 0; y < rows; ++y) {
+            float* line = plane + (y + p) * lay.width;
+            std::fill_n(line, p, 0.0f);
+            std::memcpy(line + p, image + c * g.in_plane() + y * g.in_w, static_cast<std::size_t>(cols) * sizeof(float));
+            std::fill(line + p + cols, line + lay.width, 0.0f);
+        }
+        std::fill(plane + (rows + p) * lay.width, plane + lay.plane(), 0.0f);
+    }
+    std::fill_n(padded + g.in_channels * lay.plane(), padded_slack, 0.0f);
 }
 
 /// Where a tile's segments start: in the padded image and in the output plane, with lane masks.
