@@ -190,7 +190,7 @@ __attribute__((target("avx512f"))) inline void tile_avx512(const ConvGeometry& g
 // accumulators hold dW transposed, [patch entry][output channel].
 inline constexpr index_t gradient_entries = 6;    // patch entries per tile
 inline constexpr index_t gradient_channels = 64;  // output channels per tile (4 vectors)
-inline constexpr index_t gradient_chunk = 256;    // pixels per pass: their dy^T rows stay in L2
+inline constexpr index_t gradient_chunk = 128;    // pixels per pass: a block of their dy^T stays in L1
 
 /// Output channels rounded up to whole vectors: the row length of dy^T and dW^T.
 inline index_t padded_out_channels(const ConvGeometry& g) {
@@ -268,17 +268,19 @@ inline void weight_gradient(const ConvGeometry& g, const float* dy_t, const floa
     for (index_t oh = 0; oh < g.out_h; oh += chunk_rows) {
         const index_t rows = std::min(chunk_rows, g.out_h - oh);
         const float* dy_chunk = dy_t + oh * g.out_w * ldo;
-        for (index_t unit = first; unit < last; ++unit) {
-            const index_t n0 = unit * gradient_entries, entries = std::min(gradient_entries, g.patch() - n0);
-            index_t offset[gradient_entries];
-            for (index_t n = 0; n < entries; ++n) {
-                const index_t k = n0 + n, c = k / taps, tap = k % taps;
-                offset[n] = c * lay.plane() + (tap / K) * g.dilation * lay.width + (tap % K) * g.dilation;
-            }
-            for (index_t o0 = 0; o0 < ldo; o0 += gradient_channels) {
-                const index_t vectors = std::min(gradient_channels, ldo - o0) / segment_width;
+        // The chunk's gradients for one block of output channels stay in L1 while every
+        // patch entry passes over them.
+        for (index_t o0 = 0; o0 < ldo; o0 += gradient_channels) {
+            const index_t vectors = std::min(gradient_channels, ldo - o0) / segment_width;
+            const float* dy = dy_chunk + o0;
+            for (index_t unit = first; unit < last; ++unit) {
+                const index_t n0 = unit * gradient_entries, entries = std::min(gradient_entries, g.patch() - n0);
+                index_t offset[gradient_entries];
+                for (index_t n = 0; n < entries; ++n) {
+                    const index_t k = n0 + n, c = k / taps, tap = k % taps;
+                    offset[n] = c * lay.plane() + (tap / K) * g.dilation * lay.width + (tap % K) * g.dilation;
+                }
                 float* out = dw_t + n0 * ldo + o0;
-                const float* dy = dy_chunk + o0;
                 if (vectors == 4) weight_gradient_tile<4>(g, padded, offset, entries, dy, ldo, oh, rows, out);
                 else if (vectors == 3) weight_gradient_tile<3>(g, padded, offset, entries, dy, ldo, oh, rows, out);
                 else if (vectors == 2) weight_gradient_tile<2>(g, padded, offset, entries, dy, ldo, oh, rows, out);
