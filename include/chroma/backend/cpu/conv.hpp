@@ -11,6 +11,7 @@
 #include "../../core/conv_geometry.hpp"
 #include "../../core/tensor.hpp"
 #include "cpu.hpp"
+#include "conv_batched.hpp"
 #include "conv_packing.hpp"
 #include "direct_conv.hpp"
 #include "gemm.hpp"
@@ -137,6 +138,15 @@ void conv2d_forward(const ConvGeometry& g, const Tensor<T, cpu>& x, const Tensor
                             workspace);
             return;
         }
+        if (batch_wide(g, images)) {
+            const auto kernel = cpu_gemm::kernel_for_product(g.out_channels, images * g.out_plane(), g.patch());
+            if (kernel.tile) {
+                workspace.resize(Shape{.n = 1, .c = 1, .h = 1, .w = g.out_channels * images * g.out_plane()});
+                convolve_batch_wide(kernel, g, weight.data(), x.data(), bias ? bias->data() : nullptr, y.data(), images,
+                                    workspace.data());
+                return;
+            }
+        }
         // Chroma's kernels gather the patches while packing: no patch matrix at all.
         const auto kernel = cpu_gemm::kernel_for_product(g.out_channels, g.out_plane(), g.patch());
         if (kernel.tile && !g.is_pointwise()) {
@@ -221,6 +231,34 @@ implicit_backward plan_implicit_backward(const ConvGeometry& g, bool input_gradi
     return plan;
 }
 
+/// The backward pass of a small-plane convolution batch-wide (conv_batched.hpp), where both its
+/// products are worth Chroma's kernels: then it returns true, else false having done nothing.
+/// dx, when asked for, must be a convolution of dy (input_gradient_is_convolution).
+inline bool backward_batch_wide(const ConvGeometry& g, const Tensor<float, cpu>& x, const Tensor<float, cpu>& weight,
+                                const Tensor<float, cpu>& dy, Tensor<float, cpu>* dx, Tensor<float, cpu>& dweight,
+                                Tensor<float, cpu>* dbias, Tensor<float, cpu>& workspace) {
+    const index_t images = x.shape().n;
+    const auto weight_kernel = cpu_gemm::kernel_for_product(g.out_channels, g.patch(), images * g.out_plane());
+    const ConvGeometry input_geometry = dx ? input_gradient_geometry(g) : ConvGeometry{};
+    const auto input_kernel =
+        dx ? cpu_gemm::kernel_for_product(g.in_channels, images * g.in_plane(), input_geometry.patch())
+           : cpu_gemm::micro_kernel{};
+    if (!weight_kernel.tile || (dx && !input_kernel.tile)) return false;
+    if (dbias)
+        for (index_t n = 0; n < images; ++n)
+            Eigen::Map<Eigen::Matrix<float, Eigen::Dynamic, 1>>(dbias->data(), g.out_channels) +=
+                view(dy.data() + n * g.out_channels * g.out_plane(), g.out_channels, g.out_plane()).rowwise().sum();
+    weight_gradient_batch_wide(weight_kernel, g, x.data(), dy.data(), dweight.data(), images);
+    if (dx) {
+        const index_t w_size = g.out_channels * g.patch();
+        workspace.resize(Shape{.n = 1, .c = 1, .h = 1, .w = w_size + g.in_channels * images * g.in_plane()});
+        flip_weight(g, weight.data(), workspace.data());
+        convolve_batch_wide(input_kernel, input_geometry, workspace.data(), dy.data(), nullptr, dx->data(), images,
+                            workspace.data() + w_size);
+    }
+    return true;
+}
+
 }  // namespace cpu_detail
 
 /// Accumulates dweight (and dbias) and, when dx is not null, writes dx = conv^T(dy). On Chroma's
@@ -232,6 +270,10 @@ void conv2d_backward(const ConvGeometry& g, const Tensor<T, cpu>& x, const Tenso
                      Tensor<T, cpu>& workspace) {
     using namespace cpu_detail;
     const index_t images = x.shape().n;
+    if constexpr (std::is_same_v<T, float>)
+        if (batch_wide(g, images) && !cpu_direct::applies(g) && (!dx || input_gradient_is_convolution(g)) &&
+            backward_batch_wide(g, x, weight, dy, dx, dweight, dbias, workspace))
+            return;
     const int slots = image_slots(images, g);
     const implicit_backward plan = plan_implicit_backward<T>(g, dx != nullptr);
     const bool store_patches = !g.is_pointwise() && !plan.weight.tile && !plan.direct_weight;

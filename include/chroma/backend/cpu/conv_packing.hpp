@@ -51,7 +51,23 @@ inline void gather_patch_row(const ConvGeometry& geo, const float* image, index_
     }
 }
 
-/// B(k, j) = patch value k of output pixel j, for the forward product W * patches.
+/// Writes `count` values of patch row `row` for the output pixels from `pixel` on, where pixels
+/// run on from one image to the next (pixel = image * out_plane + position): the runs within
+/// each image go to gather_patch_row.
+inline void gather_patch_row_across_images(const ConvGeometry& geo, const float* images, index_t row, index_t pixel,
+                                           index_t count, float* out) {
+    const index_t plane = geo.out_plane(), image_size = geo.in_channels * geo.in_plane();
+    while (count > 0) {
+        const index_t image = pixel / plane, position = pixel % plane, run = std::min(count, plane - position);
+        gather_patch_row(geo, images + image * image_size, row, position / geo.out_w, position % geo.out_w, run, out);
+        out += run;
+        pixel += run;
+        count -= run;
+    }
+}
+
+/// B(k, j) = patch value k of output pixel j, for the forward product W * patches. The columns
+/// may run over several consecutive images (one product for a batch of small planes).
 struct pack_patches_of {
     const ConvGeometry* g;
     const float* image;
@@ -59,10 +75,9 @@ struct pack_patches_of {
     void operator()(float* dst, index_t k0, index_t depth, index_t j0, index_t cols, index_t nr) const {
         for (index_t s = 0; s < cols; s += nr) {
             const index_t valid = std::min(nr, cols - s);
-            const index_t oh = (j0 + s) / g->out_w, ow = (j0 + s) % g->out_w;
             for (index_t k = 0; k < depth; ++k) {
                 float* out = dst + k * nr;
-                gather_patch_row(*g, image, k0 + k, oh, ow, valid, out);
+                gather_patch_row_across_images(*g, image, k0 + k, j0 + s, valid, out);
                 std::fill(out + valid, out + nr, 0.0f);
             }
             dst += depth * nr;
@@ -71,7 +86,7 @@ struct pack_patches_of {
 };
 
 /// B(k, j) = patch value j of output pixel k: the patches transposed, for the weight gradient
-/// dY * patches^T (depth runs over the pixels, columns over the patch rows).
+/// dY * patches^T (depth runs over the pixels, of one image or several, columns over the patch rows).
 struct pack_patches_transposed_of {
     const ConvGeometry* g;
     const float* image;
@@ -84,14 +99,41 @@ struct pack_patches_transposed_of {
                 for (index_t k = 0; k < depth; k += block_k) {
                     const index_t count = std::min(block_k, depth - k);
                     if (r < valid)
-                        gather_patch_row(*g, image, j0 + s + r, (k0 + k) / g->out_w, (k0 + k) % g->out_w, count,
-                                         gathered);
+                        gather_patch_row_across_images(*g, image, j0 + s + r, k0 + k, count, gathered);
                     else
                         std::fill_n(gathered, count, 0.0f);
                     for (index_t q = 0; q < count; ++q) dst[(k + q) * nr + r] = gathered[q];
                 }
             }
             dst += depth * nr;
+        }
+    }
+};
+
+/// A(i, k) = data[(k / plane) * rows * plane + i * plane + k % plane]: the rows of a batch of
+/// [rows][plane] images laid side by side (dy of every image, for the weight gradient).
+struct pack_rows_across_images_of {
+    const float* data;
+    index_t rows, plane;
+
+    void operator()(float* dst, index_t i0, index_t count, index_t k0, index_t depth, index_t mr) const {
+        for (index_t s = 0; s < count; s += mr) {
+            const index_t valid = std::min(mr, count - s);
+            for (index_t r = 0; r < mr; ++r) {
+                if (r >= valid) {
+                    for (index_t k = 0; k < depth; ++k) dst[k * mr + r] = 0.0f;
+                    continue;
+                }
+                index_t k = 0;
+                while (k < depth) {
+                    const index_t pixel = k0 + k, image = pixel / plane, position = pixel % plane;
+                    const index_t run = std::min(depth - k, plane - position);
+                    const float* from = data + (image * rows + i0 + s + r) * plane + position;
+                    for (index_t q = 0; q < run; ++q) dst[(k + q) * mr + r] = from[q];
+                    k += run;
+                }
+            }
+            dst += depth * mr;
         }
     }
 };
