@@ -131,7 +131,7 @@ Workload training_step(Shape input, Tensor target, Loss loss) {
 template <class Spec>
 Workload inference(Shape input) {
     auto model = std::make_shared<chroma::Model<Spec, chroma::cpu, float>>(1);
-    model->eval();
+    model->inference();  // as torch.inference_mode in the twin
     auto x = std::make_shared<Tensor>(uniform_tensor(input, 2, 0.0, 100.0));
     return {[=] { model->forward(*x); }, static_cast<double>(input.n), "images"};
 }

@@ -123,3 +123,40 @@ TEST_CASE("a toy U-Net fits a fixed batch: the loss falls at least tenfold") {
     CHECK(std::isfinite(last));
     CHECK(last < first / 10);
 }
+
+TEST_CASE("inference mode hands outputs on through the activation pool and computes what eval mode does") {
+    // Skips with add and concat merges, a residual block, a pass-through layer and BatchNorm.
+    using Net = Sequential<ComposedNet, BatchNorm2d<2>, Identity, Conv2d<2, 3, 1>>;
+    Model<Net, cpu, float> evaluated(7), inferring(7);
+    evaluated.eval();
+    inferring.inference();
+    CHECK(inferring.inference_only());
+    Rng rng(3);
+    for (const Shape shape : {Shape{.n = 2, .c = 2, .h = 8, .w = 8}, Shape{.n = 1, .c = 2, .h = 12, .w = 10},
+                              Shape{.n = 2, .c = 2, .h = 8, .w = 8}}) {
+        INFO("input " << shape.str());
+        Tensor<float> x(shape);
+        for (index_t i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(rng.uniform(-1, 1));
+        const Tensor<float> expected = evaluated.forward(x).clone();
+        // Twice: the second call runs on the buffers the first handed back.
+        for (int round = 0; round < 2; ++round) {
+            const Tensor<float>& y = inferring.forward(x);
+            REQUIRE(y.shape() == expected.shape());
+            for (index_t i = 0; i < y.size(); ++i) REQUIRE(y.data()[i] == expected.data()[i]);
+        }
+    }
+    // Every layer but the last gave its buffer back; a steady run takes and returns as many.
+    const std::size_t pooled = ActivationPool<float, cpu>::pooled();
+    CHECK(pooled >= 8);
+    Tensor<float> x(Shape{.n = 2, .c = 2, .h = 8, .w = 8});
+    inferring.forward(x);
+    CHECK(ActivationPool<float, cpu>::pooled() == pooled);
+
+    Tensor<float> dy(inferring.forward(x).shape());
+    CHECK_THROWS_AS(inferring.backward(dy), usage_error);
+    // eval() keeps the activations again, and backward works.
+    inferring.eval();
+    CHECK_FALSE(inferring.inference_only());
+    inferring.forward(x);
+    CHECK_NOTHROW(inferring.backward(dy));
+}

@@ -103,6 +103,8 @@ public:
     void fill(T value) requires B::host_accessible { std::fill_n(data(), size(), value); }
 
     bool shares_storage_with(const Tensor& other) const noexcept { return storage_ && storage_ == other.storage_; }
+    /// Elements resize() can reach without allocating (0 without storage).
+    index_t capacity() const noexcept { return storage_ ? static_cast<index_t>(storage_->size()) - offset_ : 0; }
 
 private:
     void allocate(Shape shape) {

@@ -141,7 +141,7 @@ inline void mirror_width(const Tensor<float>& in, Tensor<float>& out) {
 template <class Net>
 class NetColorizer : public Colorizer {
 public:
-    explicit NetColorizer(ModelTraits traits) : Colorizer(std::move(traits)), model_(1) { model_.eval(); }
+    explicit NetColorizer(ModelTraits traits) : Colorizer(std::move(traits)), model_(1) { model_.inference(); }
     Model<Net>& model() noexcept { return model_; }
     /// Every learnt value, frozen ones too (a pretrained encoder is part of the model).
     long long parameter_count() override {

@@ -6,6 +6,7 @@
 
 #include "../backend/cpu/elementwise.hpp"
 #include "../core/host_device.hpp"
+#include "activation_pool.hpp"
 #include "layer.hpp"
 #include "layer_support.hpp"
 
@@ -68,7 +69,7 @@ struct Elementwise {
             return in;
         }
         const Tensor<T, B>& forward(const Tensor<T, B>& x) {
-            output_.resize(output_shape(x.shape()));
+            ActivationPool<T, B>::take(output_, output_shape(x.shape()));
             kernels::unary_forward(x, output_, Op{});
             input_ = x;
             return output_;
@@ -82,6 +83,8 @@ struct Elementwise {
         template <class V>
         void visit_parameters(V&&) {}
         void set_training(bool) {}
+        /// Hands the output buffer to the activation pool (Sequential does, for inference only).
+        void release_output() { ActivationPool<T, B>::give(output_); }
 
     private:
         Tensor<T, B> input_, output_, input_grad_;

@@ -20,6 +20,7 @@
 #include "../core/number_text.hpp"
 #include "../core/error.hpp"
 #include "batch_norm_group.hpp"
+#include "activation_pool.hpp"
 #include "layer.hpp"
 #include "layer_support.hpp"
 
@@ -63,7 +64,7 @@ struct BatchNorm2d {
         }
 
         const Tensor<T, B>& forward(const Tensor<T, B>& x) {
-            output_.resize(output_shape(x.shape()));
+            ActivationPool<T, B>::take(output_, output_shape(x.shape()));
             batch_statistics_ = training_;
             synchronised_ = nullptr;
             if (training_) {
@@ -123,6 +124,8 @@ struct BatchNorm2d {
             visit("num_batches_tracked", batches_tracked_);
         }
         void set_training(bool training) { training_ = training; }
+        /// Hands the output buffer to the activation pool (Sequential does, for inference only).
+        void release_output() { ActivationPool<T, B>::give(output_); }
         bool training() const noexcept { return training_; }
 
     private:

@@ -5,6 +5,7 @@
 
 #include "../backend/cpu/conv.hpp"
 #include "../core/conv_geometry.hpp"
+#include "activation_pool.hpp"
 #include "layer.hpp"
 #include "layer_support.hpp"
 #include "scratch_workspace.hpp"
@@ -57,7 +58,7 @@ struct Conv2d {
             geometry_ = ConvGeometry{.in_channels = In, .out_channels = Out, .kernel = Kernel, .stride = Stride,
                                      .padding = padding, .dilation = Dilation, .in_h = x.shape().h,
                                      .in_w = x.shape().w, .out_h = out.h, .out_w = out.w};
-            output_.resize(out);
+            ActivationPool<T, B>::take(output_, out);
             kernels::conv2d_forward(geometry_, x, weight_.value, Bias ? &bias_.value : nullptr, output_, workspace_.get());
             input_ = x;
             notify_forward(weight_, output_);
@@ -78,6 +79,8 @@ struct Conv2d {
             if constexpr (Bias) visit("bias", bias_);
         }
         void set_training(bool) {}
+        /// Hands the output buffer to the activation pool (Sequential does, for inference only).
+        void release_output() { ActivationPool<T, B>::give(output_); }
 
     private:
         Parameter<T, B> weight_, bias_;

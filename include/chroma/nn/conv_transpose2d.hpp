@@ -6,6 +6,7 @@
 
 #include "../backend/cpu/conv.hpp"
 #include "../core/conv_geometry.hpp"
+#include "activation_pool.hpp"
 #include "layer.hpp"
 #include "layer_support.hpp"
 #include "scratch_workspace.hpp"
@@ -61,7 +62,7 @@ struct ConvTranspose2d {
             geometry_ = ConvGeometry{.in_channels = Out, .out_channels = In, .kernel = Kernel, .stride = Stride,
                                      .padding = Padding, .dilation = Dilation, .in_h = out.h, .in_w = out.w,
                                      .out_h = x.shape().h, .out_w = x.shape().w};
-            output_.resize(out);
+            ActivationPool<T, B>::take(output_, out);
             kernels::conv_transpose2d_forward(geometry_, x, weight_.value, Bias ? &bias_.value : nullptr, output_,
                                               workspace_.get());
             input_ = x;
@@ -83,6 +84,8 @@ struct ConvTranspose2d {
             if constexpr (Bias) visit("bias", bias_);
         }
         void set_training(bool) {}
+        /// Hands the output buffer to the activation pool (Sequential does, for inference only).
+        void release_output() { ActivationPool<T, B>::give(output_); }
 
     private:
         Parameter<T, B> weight_, bias_;

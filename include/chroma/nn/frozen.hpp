@@ -18,6 +18,7 @@
 #include <string>
 
 #include "../backend/cpu/elementwise.hpp"
+#include "activation_pool.hpp"
 #include "layer.hpp"
 #include "layer_support.hpp"
 
@@ -58,6 +59,8 @@ struct Frozen {
         }
         /// Ignored: the block always runs in evaluation mode.
         void set_training(bool) { inner_.set_training(false); }
+        void set_inference(bool inference) { detail::set_inference(inner_, inference); }
+        void release_output() { detail::release_output(inner_); }
 
         /// Freezes (the default) or releases the block's parameters.
         void set_frozen(bool frozen) {

@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "../backend/cpu/pooling.hpp"
+#include "activation_pool.hpp"
 #include "layer.hpp"
 #include "layer_support.hpp"
 
@@ -48,7 +49,7 @@ struct MaxPool2d {
                 if (static_cast<double>(Kernel - 1) * static_cast<double>(x.shape().w + 1) >= 0x1.0p24)
                     throw shape_error(describe() + ": input " + x.shape().str() +
                                       " is too wide to record maximum positions in float; use double");
-            output_.resize(out);
+            ActivationPool<T, B>::take(output_, out);
             argmax_.resize(out);
             kernels::max_pool2d_forward(window, x, output_, argmax_);
             input_shape_ = x.shape();
@@ -65,6 +66,8 @@ struct MaxPool2d {
         template <class V>
         void visit_parameters(V&&) {}
         void set_training(bool) {}
+        /// Hands the output buffer to the activation pool (Sequential does, for inference only).
+        void release_output() { ActivationPool<T, B>::give(output_); }
 
     private:
         static constexpr PoolWindow window{.kernel = Kernel, .stride = Stride, .padding = Padding};

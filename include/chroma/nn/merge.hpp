@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "../backend/cpu/elementwise.hpp"
+#include "activation_pool.hpp"
 #include "identity.hpp"
 #include "layer.hpp"
 #include "layer_support.hpp"
@@ -33,7 +34,7 @@ struct AddThen {
             return activation_.output_shape(a);
         }
         const Tensor<T, B>& forward(const Tensor<T, B>& a, const Tensor<T, B>& b) {
-            sum_.resize(output_shape(a.shape(), b.shape()));
+            ActivationPool<T, B>::take(sum_, output_shape(a.shape(), b.shape()));
             kernels::add(a, b, sum_);
             return activation_.forward(sum_);
         }
@@ -46,6 +47,11 @@ struct AddThen {
             activation_.visit_parameters(visit);
         }
         void set_training(bool training) { activation_.set_training(training); }
+        /// Hands the sum and the activation's output to the activation pool (inference only).
+        void release_output() {
+            ActivationPool<T, B>::give(sum_);
+            detail::release_output(activation_);
+        }
 
     private:
         Tensor<T, B> sum_;
@@ -70,7 +76,7 @@ struct Concat {
             return Shape{.n = a.n, .c = a.c + b.c, .h = a.h, .w = a.w};
         }
         const Tensor<T, B>& forward(const Tensor<T, B>& a, const Tensor<T, B>& b) {
-            output_.resize(output_shape(a.shape(), b.shape()));
+            ActivationPool<T, B>::take(output_, output_shape(a.shape(), b.shape()));
             kernels::concat_channels(a, b, output_);
             first_grad_.resize(a.shape());
             second_grad_.resize(b.shape());
@@ -84,6 +90,8 @@ struct Concat {
         template <class V>
         void visit_parameters(V&&) {}
         void set_training(bool) {}
+        /// Hands the output buffer to the activation pool (inference only).
+        void release_output() { ActivationPool<T, B>::give(output_); }
 
     private:
         Tensor<T, B> output_, first_grad_, second_grad_;

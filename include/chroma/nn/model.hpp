@@ -8,6 +8,7 @@
 
 #include "../backend/cpu/elementwise.hpp"
 #include "../init/pytorch_default.hpp"
+#include "activation_pool.hpp"
 #include "layer.hpp"
 #include "sequential.hpp"
 
@@ -27,8 +28,32 @@ public:
     /// Initialises the parameters as PyTorch would by default, reproducibly from `seed`.
     explicit Model(std::uint64_t seed = 0) { init::pytorch_default(*this, seed); }
 
-    void train() { this->set_training(true); }
-    void eval() { this->set_training(false); }
+    void train() {
+        set_inference(false);
+        this->set_training(true);
+    }
+    void eval() {
+        set_inference(false);
+        this->set_training(false);
+    }
+    /// Evaluation mode for a network that will not be differentiated, as torch.inference_mode:
+    /// each layer's output buffer is handed on (nn/activation_pool.hpp) as soon as the next layer
+    /// has read it, so a chain holds about two activations instead of one per layer. forward()'s
+    /// result is kept as usual; backward() is refused until train() or eval().
+    void inference() {
+        this->set_training(false);
+        set_inference(true);
+    }
+    bool inference_only() const { return inference_; }
+
+    /// The network's backward; refused after inference(), whose layers have let go of the
+    /// activations it needs.
+    const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
+        if (inference_)
+            throw usage_error("backward() on a model in inference mode, which keeps no activations: call train() or "
+                              "eval() before the forward pass");
+        return layer_t<Net, T, B>::backward(dy);
+    }
 
     /// Sets every gradient to zero (backward adds into them).
     void zero_grad() {
@@ -62,6 +87,14 @@ public:
         if (!found) throw usage_error("the model has no parameter named '" + std::string(name) + "'");
         return *found;
     }
+
+private:
+    void set_inference(bool inference) {
+        inference_ = inference;
+        detail::set_inference(static_cast<layer_t<Net, T, B>&>(*this), inference);
+    }
+
+    bool inference_ = false;
 };
 
 }  // namespace chroma

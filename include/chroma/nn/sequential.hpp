@@ -9,6 +9,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "activation_pool.hpp"
 #include "layer.hpp"
 #include "named.hpp"
 
@@ -115,12 +116,21 @@ public:
 
         const Tensor<T, B>& forward(const Tensor<T, B>& x) {
             const Tensor<T, B>* current = &x;
+            owner_ = -1;  // the child whose buffer `current` is (-1: the caller's input)
             [&]<std::size_t... I>(std::index_sequence<I...>) {
-                ((current = &detail::with_context(
-                      name_of<I>(), [&]() -> const Tensor<T, B>& { return std::get<I>(children_).forward(*current); })),
-                 ...);
+                (step<I>(current), ...);
             }(indices{});
             return *current;
+        }
+
+        /// Hands the buffer of this chain's output to the activation pool (inference only).
+        void release_output() { release_child(owner_); }
+
+        /// Inference only (Model::inference): each child's output goes back to the activation
+        /// pool as soon as the next child has read it.
+        void set_inference(bool inference) {
+            inference_ = inference;
+            std::apply([&](auto&... child) { (detail::set_inference(child, inference), ...); }, children_);
         }
 
         const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
@@ -152,7 +162,30 @@ public:
         auto& child() { return std::get<I>(children_); }
 
     private:
+        /// Runs child I on *current and moves current to its output. A child that passes its
+        /// input through (the same storage) leaves the owner as it was; otherwise, for
+        /// inference, the previous owner's buffer has been read and goes back to the pool.
+        template <std::size_t I>
+        void step(const Tensor<T, B>*& current) {
+            const Tensor<T, B>& next = detail::with_context(
+                name_of<I>(), [&]() -> const Tensor<T, B>& { return std::get<I>(children_).forward(*current); });
+            if (&next != current && !next.shares_storage_with(*current)) {
+                if (inference_) release_child(owner_);
+                owner_ = static_cast<int>(I);
+            }
+            current = &next;
+        }
+
+        void release_child(int index) {
+            if (index < 0) return;
+            [&]<std::size_t... I>(std::index_sequence<I...>) {
+                ((static_cast<int>(I) == index ? detail::release_output(std::get<I>(children_)) : void()), ...);
+            }(indices{});
+        }
+
         children_type children_;
+        bool inference_ = false;
+        int owner_ = -1;
     };
 };
 

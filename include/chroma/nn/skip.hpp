@@ -7,6 +7,7 @@
 
 #include "../backend/cpu/elementwise.hpp"
 #include "activation.hpp"
+#include "activation_pool.hpp"
 #include "identity.hpp"
 #include "merge.hpp"
 #include "named.hpp"
@@ -70,7 +71,23 @@ public:
                 detail::with_context(inner_name(), [&]() -> const Tensor<T, B>& { return inner_.forward(x); });
             const Tensor<T, B>& b = detail::with_context(
                 projection_name(), [&]() -> const Tensor<T, B>& { return projection_.forward(x); });
-            return merge_.forward(a, b);
+            const Tensor<T, B>& merged = merge_.forward(a, b);
+            if (inference_) {  // both paths have been read
+                detail::release_output(inner_);
+                detail::release_output(projection_);
+            }
+            return merged;
+        }
+
+        /// Hands the merged output to the activation pool (inference only).
+        void release_output() { detail::release_output(merge_); }
+
+        /// Inference only (Model::inference): the paths' outputs go back to the activation pool
+        /// once merged.
+        void set_inference(bool inference) {
+            inference_ = inference;
+            detail::set_inference(inner_, inference);
+            detail::set_inference(projection_, inference);
         }
 
         const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
@@ -105,6 +122,7 @@ public:
         layer_t<Projection, T, B> projection_;
         layer_t<Merge, T, B> merge_;
         Tensor<T, B> input_grad_;
+        bool inference_ = false;
     };
 };
 

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "../backend/cpu/softmax.hpp"
+#include "activation_pool.hpp"
 #include "layer.hpp"
 #include "layer_support.hpp"
 
@@ -25,7 +26,7 @@ struct Softmax {
         }
 
         const Tensor<T, B>& forward(const Tensor<T, B>& x) {
-            output_.resize(output_shape(x.shape()));
+            ActivationPool<T, B>::take(output_, output_shape(x.shape()));
             kernels::softmax_channels_forward(x, output_);
             return output_;
         }
@@ -41,6 +42,8 @@ struct Softmax {
         template <class V>
         void visit_parameters(V&&) {}
         void set_training(bool) {}
+        /// Hands the output buffer to the activation pool (Sequential does, for inference only).
+        void release_output() { ActivationPool<T, B>::give(output_); }
 
     private:
         Tensor<T, B> output_, input_grad_;

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "../backend/cpu/upsample.hpp"
+#include "activation_pool.hpp"
 #include "layer.hpp"
 #include "layer_support.hpp"
 
@@ -39,7 +40,7 @@ struct Upsample {
         }
 
         const Tensor<T, B>& forward(const Tensor<T, B>& x) {
-            output_.resize(output_shape(x.shape()));
+            ActivationPool<T, B>::take(output_, output_shape(x.shape()));
             if constexpr (Mode == upsample_mode::nearest)
                 kernels::upsample_nearest_forward(Factor, x, output_);
             else
@@ -61,6 +62,8 @@ struct Upsample {
         template <class V>
         void visit_parameters(V&&) {}
         void set_training(bool) {}
+        /// Hands the output buffer to the activation pool (Sequential does, for inference only).
+        void release_output() { ActivationPool<T, B>::give(output_); }
 
     private:
         Shape input_shape_{};  // backward needs only the shape: the maps are linear
