@@ -290,6 +290,8 @@ public:
     void fill(T value) requires B::host_accessible { std::fill_n(data(), size(), value); }
 
     bool shares_storage_with(const Tensor& other) const noexcept { return storage_ && storage_ == other.storage_; }
+    /// Elements resize() can reach without allocating (0 without storage).
+    index_t capacity() const noexcept { return storage_ ? static_cast<index_t>(storage_->size()) - offset_ : 0; }
 
 private:
     void allocate(Shape shape) {
@@ -625,6 +627,86 @@ void split_channels(const Tensor<T, cpu>& in, Tensor<T, cpu>& a, Tensor<T, cpu>&
 #define CHROMA_HOST_DEVICE
 #endif
 // ---- end chroma/core/host_device.hpp ----
+// ---- begin chroma/nn/activation_pool.hpp ----
+// Output buffers shared between the layers of a network run for inference only.
+//
+// In training every layer keeps its output for backward. A network run by Model::inference()
+// will not be differentiated, so once the next layer has read a layer's output, its Sequential
+// hands that buffer back here, and the next layer to need an output takes it: a chain then
+// holds about two activations at a time (plus the skips still waiting for their merge) instead
+// of one per layer. The pool keeps what it is given, so after the first call a steady run
+// allocates nothing. On the CPU the layers of every network in a thread share one pool; other
+// backends keep each layer's own buffer.
+#include <cstddef>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+
+namespace chroma {
+
+template <class T, class B>
+class ActivationPool {
+public:
+    /// Makes `output` the given shape, from a pooled buffer when it has no storage of its own.
+    static void take(Tensor<T, B>& output, Shape shape) {
+        if constexpr (std::is_same_v<B, cpu>) {
+            if (output.capacity() == 0) {
+                auto& free = buffers();
+                // The smallest buffer that fits, so large ones stay for large outputs.
+                std::size_t best = free.size();
+                for (std::size_t i = 0; i < free.size(); ++i)
+                    if (free[i].capacity() >= shape.count() &&
+                        (best == free.size() || free[i].capacity() < free[best].capacity()))
+                        best = i;
+                if (best < free.size()) {
+                    output = std::move(free[best]);
+                    free.erase(free.begin() + static_cast<std::ptrdiff_t>(best));
+                }
+            }
+        }
+        output.resize(shape);
+    }
+
+    /// Hands `output`'s buffer to the pool, leaving `output` empty (on the CPU; elsewhere a no-op).
+    static void give(Tensor<T, B>& output) {
+        if constexpr (std::is_same_v<B, cpu>) {
+            if (output.capacity() > 0) buffers().push_back(std::move(output));
+            output = Tensor<T, B>();
+        }
+    }
+
+    /// Buffers waiting in this thread's pool (for tests).
+    static std::size_t pooled() {
+        if constexpr (std::is_same_v<B, cpu>) return buffers().size();
+        return 0;
+    }
+
+private:
+    static std::vector<Tensor<T, B>>& buffers() {
+        thread_local std::vector<Tensor<T, B>> free;
+        return free;
+    }
+};
+
+namespace detail {
+
+/// Hands a layer's output back to the pool where the layer supports it.
+template <class L>
+void release_output(L& layer) {
+    if constexpr (requires { layer.release_output(); }) layer.release_output();
+}
+
+/// Tells a layer whether its network runs for inference only, where the layer supports it.
+template <class L>
+void set_inference(L& layer, bool inference) {
+    if constexpr (requires { layer.set_inference(inference); }) layer.set_inference(inference);
+}
+
+}  // namespace detail
+
+}  // namespace chroma
+// ---- end chroma/nn/activation_pool.hpp ----
 // ---- begin chroma/nn/layer_support.hpp ----
 // Small checks that runtime layers share.
 #include <string>
@@ -711,6 +793,8 @@ struct relu {
     // The derivative at 0 is taken as 0, as PyTorch does.
     template <class T>
     CHROMA_HOST_DEVICE T derivative(T x, T) const { return x > T(0) ? T(1) : T(0); }
+    // x > 0 exactly where relu(x) > 0, so the derivative can be read from the output.
+    static constexpr bool derivative_from_output = true;
 };
 
 template <float NegativeSlope>
@@ -720,6 +804,8 @@ struct leaky_relu {
     CHROMA_HOST_DEVICE T operator()(T x) const { return x > T(0) ? x : T(NegativeSlope) * x; }
     template <class T>
     CHROMA_HOST_DEVICE T derivative(T x, T) const { return x > T(0) ? T(1) : T(NegativeSlope); }
+    // A positive slope keeps the sign, so the output tells which side x was on.
+    static constexpr bool derivative_from_output = NegativeSlope > 0.0f;
 };
 
 struct tanh {
@@ -728,6 +814,7 @@ struct tanh {
     CHROMA_HOST_DEVICE T operator()(T x) const { return std::tanh(x); }
     template <class T>
     CHROMA_HOST_DEVICE T derivative(T, T y) const { return T(1) - y * y; }
+    static constexpr bool derivative_from_output = true;
 };
 
 struct sigmoid {
@@ -741,6 +828,7 @@ struct sigmoid {
     }
     template <class T>
     CHROMA_HOST_DEVICE T derivative(T, T y) const { return y * (T(1) - y); }
+    static constexpr bool derivative_from_output = true;
 };
 
 }  // namespace ops
@@ -760,10 +848,26 @@ struct Elementwise {
             return in;
         }
         const Tensor<T, B>& forward(const Tensor<T, B>& x) {
-            output_.resize(output_shape(x.shape()));
+            if (in_place_) {
+                // Overwrites the input where it lies: the derivative needs only the output.
+                output_ = x;
+                output_shape(x.shape());
+                kernels::unary_forward(x, output_, Op{});
+                input_ = output_;
+                return output_;
+            }
+            ActivationPool<T, B>::take(output_, output_shape(x.shape()));
             kernels::unary_forward(x, output_, Op{});
             input_ = x;
             return output_;
+        }
+
+        /// Whether the layer may overwrite its input with its output, saving a buffer the size
+        /// of the activation. Sequential asks for it where the layer before is one whose backward
+        /// never reads its own output (a convolution), so no one else reads that buffer. Only
+        /// for an Op whose derivative can be read from its output.
+        void set_in_place(bool in_place) {
+            if constexpr (requires { Op::derivative_from_output; }) in_place_ = in_place && Op::derivative_from_output;
         }
         const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
             detail::require_backward_ready(describe(), output_, dy);
@@ -774,9 +878,12 @@ struct Elementwise {
         template <class V>
         void visit_parameters(V&&) {}
         void set_training(bool) {}
+        /// Hands the output buffer to the activation pool (Sequential does, for inference only).
+        void release_output() { ActivationPool<T, B>::give(output_); }
 
     private:
         Tensor<T, B> input_, output_, input_grad_;
+        bool in_place_ = false;
     };
 };
 
@@ -838,6 +945,15 @@ struct ConvGeometry {
 
 }  // namespace chroma
 // ---- end chroma/core/conv_geometry.hpp ----
+// ---- begin chroma/backend/cpu/conv_batched.hpp ----
+// Convolutions of small planes as one product over the whole batch. A 4x4 plane is 16 output
+// pixels: one image's product would fill a third of one 48-wide strip and leave the rest to
+// Eigen's small-matrix path. Laid side by side, 16 images make 256 columns, and the weight
+// gradient's depth grows from 16 to 256, so Chroma's packed kernels run at full strips. The
+// packers read every image where it lies (conv_packing.hpp); only the output goes through a
+// [channel][image, pixel] buffer, reordered to [image][channel][pixel] at the end.
+#include <algorithm>
+
 // ---- begin chroma/backend/cpu/conv_packing.hpp ----
 // A convolution's patch matrix packed for the GEMM straight from the image: the values im2col
 // would write (row k = (c * K + ki) * K + kj, column j = oh * out_w + ow, zero outside the image)
@@ -1235,7 +1351,23 @@ inline void gather_patch_row(const ConvGeometry& geo, const float* image, index_
     }
 }
 
-/// B(k, j) = patch value k of output pixel j, for the forward product W * patches.
+/// Writes `count` values of patch row `row` for the output pixels from `pixel` on, where pixels
+/// run on from one image to the next (pixel = image * out_plane + position): the runs within
+/// each image go to gather_patch_row.
+inline void gather_patch_row_across_images(const ConvGeometry& geo, const float* images, index_t row, index_t pixel,
+                                           index_t count, float* out) {
+    const index_t plane = geo.out_plane(), image_size = geo.in_channels * geo.in_plane();
+    while (count > 0) {
+        const index_t image = pixel / plane, position = pixel % plane, run = std::min(count, plane - position);
+        gather_patch_row(geo, images + image * image_size, row, position / geo.out_w, position % geo.out_w, run, out);
+        out += run;
+        pixel += run;
+        count -= run;
+    }
+}
+
+/// B(k, j) = patch value k of output pixel j, for the forward product W * patches. The columns
+/// may run over several consecutive images (one product for a batch of small planes).
 struct pack_patches_of {
     const ConvGeometry* g;
     const float* image;
@@ -1243,10 +1375,9 @@ struct pack_patches_of {
     void operator()(float* dst, index_t k0, index_t depth, index_t j0, index_t cols, index_t nr) const {
         for (index_t s = 0; s < cols; s += nr) {
             const index_t valid = std::min(nr, cols - s);
-            const index_t oh = (j0 + s) / g->out_w, ow = (j0 + s) % g->out_w;
             for (index_t k = 0; k < depth; ++k) {
                 float* out = dst + k * nr;
-                gather_patch_row(*g, image, k0 + k, oh, ow, valid, out);
+                gather_patch_row_across_images(*g, image, k0 + k, j0 + s, valid, out);
                 std::fill(out + valid, out + nr, 0.0f);
             }
             dst += depth * nr;
@@ -1255,7 +1386,7 @@ struct pack_patches_of {
 };
 
 /// B(k, j) = patch value j of output pixel k: the patches transposed, for the weight gradient
-/// dY * patches^T (depth runs over the pixels, columns over the patch rows).
+/// dY * patches^T (depth runs over the pixels, of one image or several, columns over the patch rows).
 struct pack_patches_transposed_of {
     const ConvGeometry* g;
     const float* image;
@@ -1268,8 +1399,7 @@ struct pack_patches_transposed_of {
                 for (index_t k = 0; k < depth; k += block_k) {
                     const index_t count = std::min(block_k, depth - k);
                     if (r < valid)
-                        gather_patch_row(*g, image, j0 + s + r, (k0 + k) / g->out_w, (k0 + k) % g->out_w, count,
-                                         gathered);
+                        gather_patch_row_across_images(*g, image, j0 + s + r, k0 + k, count, gathered);
                     else
                         std::fill_n(gathered, count, 0.0f);
                     for (index_t q = 0; q < count; ++q) dst[(k + q) * nr + r] = gathered[q];
@@ -1280,8 +1410,390 @@ struct pack_patches_transposed_of {
     }
 };
 
+/// A(i, k) = data[(k / plane) * rows * plane + i * plane + k % plane]: the rows of a batch of
+/// [rows][plane] images laid side by side (dy of every image, for the weight gradient).
+struct pack_rows_across_images_of {
+    const float* data;
+    index_t rows, plane;
+
+    void operator()(float* dst, index_t i0, index_t count, index_t k0, index_t depth, index_t mr) const {
+        for (index_t s = 0; s < count; s += mr) {
+            const index_t valid = std::min(mr, count - s);
+            for (index_t r = 0; r < mr; ++r) {
+                if (r >= valid) {
+                    for (index_t k = 0; k < depth; ++k) dst[k * mr + r] = 0.0f;
+                    continue;
+                }
+                index_t k = 0;
+                while (k < depth) {
+                    const index_t pixel = k0 + k, image = pixel / plane, position = pixel % plane;
+                    const index_t run = std::min(depth - k, plane - position);
+                    const float* from = data + (image * rows + i0 + s + r) * plane + position;
+                    for (index_t q = 0; q < run; ++q) dst[(k + q) * mr + r] = from[q];
+                    k += run;
+                }
+            }
+            dst += depth * mr;
+        }
+    }
+};
+
 }  // namespace chroma::kernels::cpu_gemm
 // ---- end chroma/backend/cpu/conv_packing.hpp ----
+
+namespace chroma::kernels::cpu_detail {
+
+/// Output planes below this many pixels are convolved batch-wide (packed_gemm.hpp's size rule
+/// would give one image's product to Eigen).
+inline constexpr index_t small_plane = 192;
+
+/// Whether convolution `g` of `images` images is convolved batch-wide (where its products are
+/// worth Chroma's kernels: the callers ask kernel_for_product).
+inline bool batch_wide(const ConvGeometry& g, index_t images) {
+    return !g.is_pointwise() && images >= 2 && g.out_plane() < small_plane;
+}
+
+/// y = conv(x) + bias for all `images` at once; `temp` holds out_channels x images x out_plane floats.
+inline void convolve_batch_wide(const cpu_gemm::micro_kernel& kernel, const ConvGeometry& g, const float* weight,
+                                const float* x, const float* bias, float* y, index_t images, float* temp) {
+    const index_t plane = g.out_plane(), columns = images * plane;
+    cpu_gemm::gemm(kernel, g.out_channels, columns, g.patch(), cpu_gemm::pack_rows_of{weight, g.patch()},
+                   cpu_gemm::pack_patches_of{&g, x}, temp, columns, false, cpu::threads());
+    for (index_t n = 0; n < images; ++n)
+        for (index_t o = 0; o < g.out_channels; ++o) {
+            const float* from = temp + o * columns + n * plane;
+            float* to = y + (n * g.out_channels + o) * plane;
+            const float b = bias ? bias[o] : 0.0f;
+            for (index_t p = 0; p < plane; ++p) to[p] = from[p] + b;
+        }
+}
+
+/// dweight += dY * patches^T over the whole batch in one product (depth images x out_plane).
+inline void weight_gradient_batch_wide(const cpu_gemm::micro_kernel& kernel, const ConvGeometry& g, const float* x,
+                                       const float* dy, float* dweight, index_t images) {
+    cpu_gemm::gemm(kernel, g.out_channels, g.patch(), images * g.out_plane(),
+                   cpu_gemm::pack_rows_across_images_of{dy, g.out_channels, g.out_plane()},
+                   cpu_gemm::pack_patches_transposed_of{&g, x}, dweight, g.patch(), true, cpu::threads());
+}
+
+}  // namespace chroma::kernels::cpu_detail
+// ---- end chroma/backend/cpu/conv_batched.hpp ----
+// ---- begin chroma/backend/cpu/direct_conv.hpp ----
+// Direct convolution for stride-1 layers on AVX-512: no patch matrix, packed or stored. A tile is
+// 8 output channels by 3 segments of 16 output pixels (a segment lies within one output row; a
+// tile's segments may span rows, so a 16-pixel-wide plane still fills whole tiles). For tap
+// (ki, kj) of input channel c, a segment's 16 inputs are 16 consecutive values of one row of a
+// zero-padded copy of the image, so the kernel loads them straight from it: the im2col gather,
+// K*K times the image per product, becomes one padded copy of the image.
+//
+// Why: im2col-plus-GEMM (conv_packing.hpp) gathers K*K*C values per output pixel for every
+// product, and with 64 output channels each gathered value feeds only 64 multiply-adds, so the
+// gather costs as much as the arithmetic. Here the arithmetic streams from L1/L2 instead.
+//
+// The input gradient of a stride-1 convolution is a stride-1 convolution of dy with the flipped
+// weight (conv.hpp), so it runs on the same kernel.
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <string_view>
+#include <vector>
+
+
+namespace chroma::kernels::cpu_direct {
+
+inline constexpr index_t rows_per_tile = 8;       // output channels
+inline constexpr index_t segment_width = 16;      // output pixels per vector
+inline constexpr index_t segments_per_tile = 3;   // vectors per row of the tile
+// Values read past the end of a padded image by the last segment of a row (its lanes beyond
+// the row are computed and never stored).
+inline constexpr index_t padded_slack = segment_width + 16;
+
+/// When false, every convolution takes the GEMM path (tests compare the two; CHROMA_DIRECT_CONV=0
+/// in the environment starts it false, for benchmarks of the GEMM path).
+inline bool& direct_convolution_enabled() {
+    static bool enabled = [] {
+        const char* setting = std::getenv("CHROMA_DIRECT_CONV");
+        return !(setting && std::string_view(setting) == "0");
+    }();
+    return enabled;
+}
+
+/// Disables the direct kernel for its lifetime (single-threaded test code only).
+class WithoutDirectConvolution {
+public:
+    WithoutDirectConvolution() : before_(direct_convolution_enabled()) { direct_convolution_enabled() = false; }
+    ~WithoutDirectConvolution() { direct_convolution_enabled() = before_; }
+    WithoutDirectConvolution(const WithoutDirectConvolution&) = delete;
+    WithoutDirectConvolution& operator=(const WithoutDirectConvolution&) = delete;
+
+private:
+    bool before_;
+};
+
+/// Whether convolution `g` runs on the direct kernel on this CPU (float only; the caller checks).
+inline bool applies(const ConvGeometry& g) {
+#if defined(CHROMA_OWN_KERNELS)
+    if (!direct_convolution_enabled() || g.stride != 1 || g.kernel < 2) return false;
+    using cpu_gemm::instruction_set;
+    if (const auto& forced = cpu_gemm::forced_kernels()) return *forced == instruction_set::avx512;
+    // Narrow rows leave most of each 16-lane segment empty, and a handful of output channels
+    // most of each 8-row tile; the GEMM's size rule says when packing pays for the rest.
+    return cpu_gemm::active_instruction_set() == instruction_set::avx512 && g.out_w >= 12 && g.out_channels >= 8 &&
+           g.out_channels * g.patch() * g.out_plane() >= (index_t(1) << 16);
+#else
+    (void)g;
+    return false;
+#endif
+}
+
+/// The padded image's geometry: each row out_w + (K-1)d wide, out_h + (K-1)d rows per channel.
+struct padded_layout {
+    index_t width = 0, height = 0;
+    index_t plane() const { return width * height; }
+};
+inline padded_layout layout_of(const ConvGeometry& g) {
+    const index_t reach = (g.kernel - 1) * g.dilation;
+    return {.width = g.out_w + reach, .height = g.out_h + reach};
+}
+/// Floats one padded image takes, slack included.
+inline index_t padded_size(const ConvGeometry& g) { return g.in_channels * layout_of(g).plane() + padded_slack; }
+/// Floats the packed weight takes: whole 8-row tiles, patch() values per row.
+inline index_t packed_weight_size(const ConvGeometry& g) {
+    return (g.out_channels + rows_per_tile - 1) / rows_per_tile * rows_per_tile * g.patch();
+}
+
+/// packed[tile][k][r] = weight[tile * 8 + r][k], zero for rows beyond the last channel.
+inline void pack_weight(const ConvGeometry& g, const float* weight, float* packed) {
+    const index_t depth = g.patch();
+    for (index_t o0 = 0; o0 < g.out_channels; o0 += rows_per_tile) {
+        for (index_t k = 0; k < depth; ++k)
+            for (index_t r = 0; r < rows_per_tile; ++r)
+                packed[k * rows_per_tile + r] = o0 + r < g.out_channels ? weight[(o0 + r) * depth + k] : 0.0f;
+        packed += depth * rows_per_tile;
+    }
+}
+
+/// Copies one image into its zero-padded layout (input pixel (y, x) at padded (y + p, x + p)).
+inline void pad_image(const ConvGeometry& g, const float* image, float* padded) {
+    const padded_layout lay = layout_of(g);
+    // Rows and columns of the input that a padded layout keeps (padding beyond the kernel's
+    // reach cuts some off: no output reads them). Only the border around them is zeroed.
+    const index_t p = g.padding;
+    const index_t rows = std::min(g.in_h, lay.height - p), cols = std::min(g.in_w, lay.width - p);
+    for (index_t c = 0; c < g.in_channels; ++c) {
+        float* plane = padded + c * lay.plane();
+        std::fill_n(plane, p * lay.width, 0.0f);
+        for (index_t y = 0; y < rows; ++y) {
+            float* line = plane + (y + p) * lay.width;
+            std::fill_n(line, p, 0.0f);
+            std::memcpy(line + p, image + c * g.in_plane() + y * g.in_w, static_cast<std::size_t>(cols) * sizeof(float));
+            std::fill(line + p + cols, line + lay.width, 0.0f);
+        }
+        std::fill(plane + (rows + p) * lay.width, plane + lay.plane(), 0.0f);
+    }
+    std::fill_n(padded + g.in_channels * lay.plane(), padded_slack, 0.0f);
+}
+
+/// Where a tile's segments start: in the padded image and in the output plane, with lane masks.
+struct segment {
+    index_t padded_offset = 0, output_offset = 0;
+    unsigned mask = 0;  // lanes inside the output row (0: an empty segment past the plane's end)
+};
+
+inline index_t segments_per_row(const ConvGeometry& g) { return (g.out_w + segment_width - 1) / segment_width; }
+inline index_t segment_count(const ConvGeometry& g) { return g.out_h * segments_per_row(g); }
+inline index_t tile_count(const ConvGeometry& g) {
+    return (segment_count(g) + segments_per_tile - 1) / segments_per_tile;
+}
+
+inline segment segment_at(const ConvGeometry& g, index_t s) {
+    if (s >= segment_count(g)) return {};
+    const index_t per_row = segments_per_row(g), oh = s / per_row, ow = (s % per_row) * segment_width;
+    const index_t valid = std::min(segment_width, g.out_w - ow);
+    return {.padded_offset = oh * layout_of(g).width + ow, .output_offset = oh * g.out_w + ow,
+            .mask = (1u << valid) - 1u};
+}
+
+#if defined(CHROMA_OWN_KERNELS)
+/// One tile: out[r][segment pixels] = bias[r] + sum over channels and taps of
+/// weight[r][c, ki, kj] * padded[c][segment row + ki d][segment column + kj d], for the `rows`
+/// valid channels. `strip` is the tile's packed weight (patch() x 8).
+__attribute__((target("avx512f"))) inline void tile_avx512(const ConvGeometry& g, const float* strip,
+                                                            const float* padded, const segment* seg, index_t rows,
+                                                            const float* bias, float* out) {
+    constexpr int mr = static_cast<int>(rows_per_tile), nv = static_cast<int>(segments_per_tile);
+    const padded_layout lay = layout_of(g);
+    __m512 acc[mr][nv];
+#pragma GCC unroll 8
+    for (int r = 0; r < mr; ++r) {
+        const __m512 start = _mm512_set1_ps(bias && r < rows ? bias[r] : 0.0f);
+        acc[r][0] = acc[r][1] = acc[r][2] = start;
+    }
+    const float* s0 = padded + seg[0].padded_offset;
+    const float* s1 = padded + seg[1].padded_offset;
+    const float* s2 = padded + seg[2].padded_offset;
+    const index_t K = g.kernel, d = g.dilation;
+    for (index_t c = 0; c < g.in_channels; ++c) {
+        const index_t channel = c * lay.plane();
+        for (index_t ki = 0; ki < K; ++ki) {
+            const index_t row = channel + ki * d * lay.width;
+            for (index_t kj = 0; kj < K; ++kj) {
+                const index_t at = row + kj * d;
+                const __m512 b0 = _mm512_loadu_ps(s0 + at), b1 = _mm512_loadu_ps(s1 + at), b2 = _mm512_loadu_ps(s2 + at);
+#pragma GCC unroll 8
+                for (int r = 0; r < mr; ++r) {
+                    const __m512 a = _mm512_set1_ps(strip[r]);
+                    acc[r][0] = _mm512_fmadd_ps(a, b0, acc[r][0]);
+                    acc[r][1] = _mm512_fmadd_ps(a, b1, acc[r][1]);
+                    acc[r][2] = _mm512_fmadd_ps(a, b2, acc[r][2]);
+                }
+                strip += mr;
+            }
+        }
+    }
+    const index_t plane = g.out_plane();
+    for (int r = 0; r < rows; ++r) {
+        float* channel_out = out + r * plane;
+#pragma GCC unroll 3
+        for (int v = 0; v < nv; ++v)
+            if (seg[v].mask) _mm512_mask_storeu_ps(channel_out + seg[v].output_offset, seg[v].mask, acc[r][v]);
+    }
+}
+#endif
+
+// The weight gradient dW = dY * patches^T sums over pixels. Its tile is 6 patch entries (an
+// input channel and a tap each) by 64 output channels (4 vectors): for each pixel, 6 input values
+// are broadcast straight from the padded image and multiplied with that pixel's 64 output
+// gradients, read from a transposed copy of dy (pixel-major, so they are contiguous). The
+// accumulators hold dW transposed, [patch entry][output channel].
+inline constexpr index_t gradient_entries = 6;    // patch entries per tile
+inline constexpr index_t gradient_channels = 64;  // output channels per tile (4 vectors)
+inline constexpr index_t gradient_chunk = 128;    // pixels per pass: a block of their dy^T stays in L1
+
+/// Output channels rounded up to whole vectors: the row length of dy^T and dW^T.
+inline index_t padded_out_channels(const ConvGeometry& g) {
+    return (g.out_channels + segment_width - 1) / segment_width * segment_width;
+}
+/// Floats weight_gradient needs beside the padded image: dy^T and dW^T.
+inline index_t weight_gradient_scratch(const ConvGeometry& g) {
+    return (g.out_plane() + g.patch()) * padded_out_channels(g);
+}
+
+/// dy^T[pixel][o] = dy[o][pixel], zero for o beyond the last channel.
+inline void transpose_gradient(const ConvGeometry& g, const float* dy, float* dy_t) {
+    const index_t ldo = padded_out_channels(g), plane = g.out_plane();
+    constexpr index_t block = 32;  // a square of the transpose that stays in L1
+    for (index_t p0 = 0; p0 < plane; p0 += block)
+        for (index_t o0 = 0; o0 < ldo; o0 += block)
+            for (index_t p = p0; p < std::min(plane, p0 + block); ++p)
+                for (index_t o = o0; o < std::min(ldo, o0 + block); ++o)
+                    dy_t[p * ldo + o] = o < g.out_channels ? dy[o * plane + p] : 0.0f;
+}
+
+#if defined(CHROMA_OWN_KERNELS)
+/// dW^T[entry][o] += sum over the chunk's pixels of x(entry, pixel) * dy^T[pixel][o] for up to 6
+/// entries (their offsets in the padded image) and NV vectors of output channels.
+template <int NV>
+__attribute__((target("avx512f"))) void weight_gradient_tile(const ConvGeometry& g, const float* padded,
+                                                             const index_t* entry_offset, index_t entries,
+                                                             const float* dy_t, index_t ldo, index_t first_row,
+                                                             index_t rows, float* dw_t) {
+    constexpr int mr = static_cast<int>(gradient_entries);
+    const index_t width = layout_of(g).width;
+    const float* x[mr];
+    for (int n = 0; n < mr; ++n) x[n] = padded + entry_offset[n < entries ? n : 0];  // spare entries: unused
+    __m512 acc[mr][NV];
+#pragma GCC unroll 6
+    for (int n = 0; n < mr; ++n)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) acc[n][v] = _mm512_setzero_ps();
+    const float* dy_row = dy_t;
+    for (index_t oh = first_row; oh < first_row + rows; ++oh) {
+        const index_t line = oh * width;
+        for (index_t ow = 0; ow < g.out_w; ++ow, dy_row += ldo) {
+            __m512 b[NV];
+#pragma GCC unroll 4
+            for (int v = 0; v < NV; ++v) b[v] = _mm512_loadu_ps(dy_row + 16 * v);
+#pragma GCC unroll 6
+            for (int n = 0; n < mr; ++n) {
+                const __m512 a = _mm512_set1_ps(x[n][line + ow]);
+#pragma GCC unroll 4
+                for (int v = 0; v < NV; ++v) acc[n][v] = _mm512_fmadd_ps(a, b[v], acc[n][v]);
+            }
+        }
+    }
+    for (index_t n = 0; n < entries; ++n)
+        for (int v = 0; v < NV; ++v) {
+            float* out = dw_t + n * ldo + 16 * v;
+            _mm512_storeu_ps(out, _mm512_add_ps(_mm512_loadu_ps(out), acc[n][v]));
+        }
+}
+#endif
+
+/// Number of 6-entry tiles weight_gradient splits the patch into.
+inline index_t weight_gradient_units(const ConvGeometry& g) {
+    return (g.patch() + gradient_entries - 1) / gradient_entries;
+}
+
+/// dW^T[entry][o] += the entries of tiles [first, last) of one image's dY * patches^T: dy_t is the
+/// image's transposed output gradient (transpose_gradient), padded its input (pad_image).
+inline void weight_gradient(const ConvGeometry& g, const float* dy_t, const float* padded, float* dw_t, index_t first,
+                            index_t last) {
+#if defined(CHROMA_OWN_KERNELS)
+    const padded_layout lay = layout_of(g);
+    const index_t K = g.kernel, taps = K * K, ldo = padded_out_channels(g);
+    const index_t chunk_rows = std::max<index_t>(1, gradient_chunk / g.out_w);
+    for (index_t oh = 0; oh < g.out_h; oh += chunk_rows) {
+        const index_t rows = std::min(chunk_rows, g.out_h - oh);
+        const float* dy_chunk = dy_t + oh * g.out_w * ldo;
+        // The chunk's gradients for one block of output channels stay in L1 while every
+        // patch entry passes over them.
+        for (index_t o0 = 0; o0 < ldo; o0 += gradient_channels) {
+            const index_t vectors = std::min(gradient_channels, ldo - o0) / segment_width;
+            const float* dy = dy_chunk + o0;
+            for (index_t unit = first; unit < last; ++unit) {
+                const index_t n0 = unit * gradient_entries, entries = std::min(gradient_entries, g.patch() - n0);
+                index_t offset[gradient_entries];
+                for (index_t n = 0; n < entries; ++n) {
+                    const index_t k = n0 + n, c = k / taps, tap = k % taps;
+                    offset[n] = c * lay.plane() + (tap / K) * g.dilation * lay.width + (tap % K) * g.dilation;
+                }
+                float* out = dw_t + n0 * ldo + o0;
+                if (vectors == 4) weight_gradient_tile<4>(g, padded, offset, entries, dy, ldo, oh, rows, out);
+                else if (vectors == 3) weight_gradient_tile<3>(g, padded, offset, entries, dy, ldo, oh, rows, out);
+                else if (vectors == 2) weight_gradient_tile<2>(g, padded, offset, entries, dy, ldo, oh, rows, out);
+                else weight_gradient_tile<1>(g, padded, offset, entries, dy, ldo, oh, rows, out);
+            }
+        }
+    }
+#else
+    (void)g, (void)dy_t, (void)padded, (void)dw_t, (void)first, (void)last;
+#endif
+}
+
+/// y = conv(image) + bias for tiles [first, last) of one image, from its padded copy and the
+/// packed weight. `out` is the image's output (out_channels x out_plane).
+inline void convolve_tiles(const ConvGeometry& g, const float* packed_weight, const float* padded, const float* bias,
+                           float* out, index_t first, index_t last) {
+#if defined(CHROMA_OWN_KERNELS)
+    const index_t depth = g.patch();
+    for (index_t t = first; t < last; ++t) {
+        segment seg[segments_per_tile];
+        for (index_t v = 0; v < segments_per_tile; ++v) {
+            seg[v] = segment_at(g, t * segments_per_tile + v);
+            // An empty segment computes from the plane's start and stores nothing.
+        }
+        for (index_t o0 = 0; o0 < g.out_channels; o0 += rows_per_tile)
+            tile_avx512(g, packed_weight + o0 * depth, padded, seg, std::min(rows_per_tile, g.out_channels - o0),
+                        bias ? bias + o0 : nullptr, out + o0 * g.out_plane());
+    }
+#else
+    (void)g, (void)packed_weight, (void)padded, (void)bias, (void)out, (void)first, (void)last;
+#endif
+}
+
+}  // namespace chroma::kernels::cpu_direct
+// ---- end chroma/backend/cpu/direct_conv.hpp ----
 // ---- begin chroma/backend/cpu/gemm.hpp ----
 // Row-major matrix views over raw memory and the GEMM every layer's heavy arithmetic reduces to:
 // multiply() runs on Chroma's own packed kernels (packed_gemm.hpp) or on Eigen.
@@ -1481,6 +1993,79 @@ inline int image_slots(index_t images, const ConvGeometry& g) {
 template <class T>
 using column = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>;
 
+/// out = conv(image) + bias on the direct kernel (direct_conv.hpp), the tiles split between
+/// `threads` threads; `padded` holds cpu_direct::padded_size(g) floats.
+inline void direct_convolve_image(const ConvGeometry& g, const float* packed_weight, const float* image,
+                                  const float* bias, float* out, float* padded, int threads) {
+    cpu_direct::pad_image(g, image, padded);
+    const index_t tiles = cpu_direct::tile_count(g);
+    if (g.out_channels * g.patch() * g.out_plane() < parallel_conv_work) threads = 1;
+    threads = static_cast<int>(std::min<index_t>(threads, tiles));
+#if defined(_OPENMP)
+    if (threads > 1) {
+#pragma omp parallel num_threads(threads)
+        {
+            const index_t t = omp_get_thread_num(), count = omp_get_num_threads();
+            cpu_direct::convolve_tiles(g, packed_weight, padded, bias, out, tiles * t / count, tiles * (t + 1) / count);
+        }
+        return;
+    }
+#endif
+    cpu_direct::convolve_tiles(g, packed_weight, padded, bias, out, 0, tiles);
+}
+
+/// Floats direct_weight_gradient needs as scratch.
+inline index_t direct_weight_gradient_scratch(const ConvGeometry& g) {
+    return cpu_direct::padded_size(g) + cpu_direct::weight_gradient_scratch(g);
+}
+
+/// dw += dY * patches^T for one image on the direct kernel, the patch's tiles split between
+/// `threads` threads; `scratch` holds direct_weight_gradient_scratch(g) floats.
+inline void direct_weight_gradient(const ConvGeometry& g, const float* dy, const float* image, float* dw,
+                                   float* scratch, int threads) {
+    float* padded = scratch;
+    float* dy_t = padded + cpu_direct::padded_size(g);
+    const index_t ldo = cpu_direct::padded_out_channels(g);
+    float* dw_t = dy_t + g.out_plane() * ldo;
+    cpu_direct::pad_image(g, image, padded);
+    cpu_direct::transpose_gradient(g, dy, dy_t);
+    std::fill_n(dw_t, g.patch() * ldo, 0.0f);
+    const index_t units = cpu_direct::weight_gradient_units(g);
+    if (g.out_channels * g.patch() * g.out_plane() < parallel_conv_work) threads = 1;
+    threads = static_cast<int>(std::min<index_t>(threads, units));
+#if defined(_OPENMP)
+    if (threads > 1) {
+#pragma omp parallel num_threads(threads)
+        {
+            const index_t t = omp_get_thread_num(), count = omp_get_num_threads();
+            cpu_direct::weight_gradient(g, dy_t, padded, dw_t, units * t / count, units * (t + 1) / count);
+        }
+    } else
+#endif
+    {
+        cpu_direct::weight_gradient(g, dy_t, padded, dw_t, 0, units);
+    }
+    for (index_t o = 0; o < g.out_channels; ++o)
+        for (index_t k = 0; k < g.patch(); ++k) dw[o * g.patch() + k] += dw_t[k * ldo + o];
+}
+
+/// y = conv(x) + bias for every image on the direct kernel: images in parallel when there are
+/// several, else the tiles of the one image. `workspace` holds the packed weight and the padded
+/// images.
+template <class Workspace>
+void direct_convolve(const ConvGeometry& g, const float* weight, const float* x, const float* bias, float* y,
+                     index_t images, int slots, Workspace& workspace) {
+    const index_t packed = cpu_direct::packed_weight_size(g), padded = cpu_direct::padded_size(g);
+    workspace.resize(Shape{.n = 1, .c = 1, .h = 1, .w = packed + slots * padded});
+    cpu_direct::pack_weight(g, weight, workspace.data());
+    const int tile_threads = slots > 1 ? 1 : cpu::threads();
+    for_each_image(images, slots, [&](index_t n, int slot) {
+        direct_convolve_image(g, workspace.data(), x + n * g.in_channels * g.in_plane(), bias,
+                              y + n * g.out_channels * g.out_plane(), workspace.data() + packed + slot * padded,
+                              tile_threads);
+    });
+}
+
 }  // namespace cpu_detail
 
 /// y = conv(x, weight) + bias. y must already have the output shape; bias may be null.
@@ -1492,6 +2077,20 @@ void conv2d_forward(const ConvGeometry& g, const Tensor<T, cpu>& x, const Tensor
     const int slots = image_slots(images, g);
     const int gemm_threads = slots > 1 ? 1 : cpu::threads();
     if constexpr (std::is_same_v<T, float>) {
+        if (cpu_direct::applies(g)) {
+            direct_convolve(g, weight.data(), x.data(), bias ? bias->data() : nullptr, y.data(), images, slots,
+                            workspace);
+            return;
+        }
+        if (batch_wide(g, images)) {
+            const auto kernel = cpu_gemm::kernel_for_product(g.out_channels, images * g.out_plane(), g.patch());
+            if (kernel.tile) {
+                workspace.resize(Shape{.n = 1, .c = 1, .h = 1, .w = g.out_channels * images * g.out_plane()});
+                convolve_batch_wide(kernel, g, weight.data(), x.data(), bias ? bias->data() : nullptr, y.data(), images,
+                                    workspace.data());
+                return;
+            }
+        }
         // Chroma's kernels gather the patches while packing: no patch matrix at all.
         const auto kernel = cpu_gemm::kernel_for_product(g.out_channels, g.out_plane(), g.patch());
         if (kernel.tile && !g.is_pointwise()) {
@@ -1552,6 +2151,8 @@ void flip_weight(const ConvGeometry& g, const T* weight, T* flipped) {
 /// while packing (float only, where the product is large enough); the rest store patches.
 struct implicit_backward {
     cpu_gemm::micro_kernel weight{}, input{};
+    bool direct_input = false;   // the input gradient on the direct kernel (then input has no tile)
+    bool direct_weight = false;  // the weight gradient on the direct kernel (then weight has no tile)
     ConvGeometry input_geometry{};
 };
 template <class T>
@@ -1559,14 +2160,47 @@ implicit_backward plan_implicit_backward(const ConvGeometry& g, bool input_gradi
     implicit_backward plan;
     if constexpr (std::is_same_v<T, float>) {
         if (g.is_pointwise()) return plan;
-        plan.weight = cpu_gemm::kernel_for_product(g.out_channels, g.patch(), g.out_plane());
+        // The direct weight gradient's tiles read all of dy^T once per 6 patch entries: past 128
+        // output channels that streaming costs what the GEMM's patch gathering does.
+        plan.direct_weight = cpu_direct::applies(g) && g.out_channels <= 128;
+        if (!plan.direct_weight) plan.weight = cpu_gemm::kernel_for_product(g.out_channels, g.patch(), g.out_plane());
         if (input_gradient && input_gradient_is_convolution(g)) {
             plan.input_geometry = input_gradient_geometry(g);
-            plan.input = cpu_gemm::kernel_for_product(g.in_channels, g.in_plane(), plan.input_geometry.patch());
+            plan.direct_input = cpu_direct::applies(plan.input_geometry);
+            if (!plan.direct_input)
+                plan.input = cpu_gemm::kernel_for_product(g.in_channels, g.in_plane(), plan.input_geometry.patch());
         }
     }
     (void)input_gradient;
     return plan;
+}
+
+/// The backward pass of a small-plane convolution batch-wide (conv_batched.hpp), where both its
+/// products are worth Chroma's kernels: then it returns true, else false having done nothing.
+/// dx, when asked for, must be a convolution of dy (input_gradient_is_convolution).
+inline bool backward_batch_wide(const ConvGeometry& g, const Tensor<float, cpu>& x, const Tensor<float, cpu>& weight,
+                                const Tensor<float, cpu>& dy, Tensor<float, cpu>* dx, Tensor<float, cpu>& dweight,
+                                Tensor<float, cpu>* dbias, Tensor<float, cpu>& workspace) {
+    const index_t images = x.shape().n;
+    const auto weight_kernel = cpu_gemm::kernel_for_product(g.out_channels, g.patch(), images * g.out_plane());
+    const ConvGeometry input_geometry = dx ? input_gradient_geometry(g) : ConvGeometry{};
+    const auto input_kernel =
+        dx ? cpu_gemm::kernel_for_product(g.in_channels, images * g.in_plane(), input_geometry.patch())
+           : cpu_gemm::micro_kernel{};
+    if (!weight_kernel.tile || (dx && !input_kernel.tile)) return false;
+    if (dbias)
+        for (index_t n = 0; n < images; ++n)
+            Eigen::Map<Eigen::Matrix<float, Eigen::Dynamic, 1>>(dbias->data(), g.out_channels) +=
+                view(dy.data() + n * g.out_channels * g.out_plane(), g.out_channels, g.out_plane()).rowwise().sum();
+    weight_gradient_batch_wide(weight_kernel, g, x.data(), dy.data(), dweight.data(), images);
+    if (dx) {
+        const index_t w_size = g.out_channels * g.patch();
+        workspace.resize(Shape{.n = 1, .c = 1, .h = 1, .w = w_size + g.in_channels * images * g.in_plane()});
+        flip_weight(g, weight.data(), workspace.data());
+        convolve_batch_wide(input_kernel, input_geometry, workspace.data(), dy.data(), nullptr, dx->data(), images,
+                            workspace.data() + w_size);
+    }
+    return true;
 }
 
 }  // namespace cpu_detail
@@ -1580,20 +2214,34 @@ void conv2d_backward(const ConvGeometry& g, const Tensor<T, cpu>& x, const Tenso
                      Tensor<T, cpu>& workspace) {
     using namespace cpu_detail;
     const index_t images = x.shape().n;
+    if constexpr (std::is_same_v<T, float>)
+        if (batch_wide(g, images) && !cpu_direct::applies(g) && (!dx || input_gradient_is_convolution(g)) &&
+            backward_batch_wide(g, x, weight, dy, dx, dweight, dbias, workspace))
+            return;
     const int slots = image_slots(images, g);
     const implicit_backward plan = plan_implicit_backward<T>(g, dx != nullptr);
-    const bool store_patches = !g.is_pointwise() && !plan.weight.tile;
-    const bool store_patch_gradients = dx && !g.is_pointwise() && !plan.input.tile;
+    const bool store_patches = !g.is_pointwise() && !plan.weight.tile && !plan.direct_weight;
+    const bool store_patch_gradients = dx && !g.is_pointwise() && !plan.input.tile && !plan.direct_input;
     const index_t col_size = g.patch() * g.out_plane();
     const index_t w_size = g.out_channels * g.patch();
-    // Shared: the flipped weight. Per slot: patches and patch gradients where stored, a
-    // weight-gradient partial and a bias-gradient partial.
-    const index_t flipped_size = plan.input.tile ? w_size : 0;
+    // Shared: the flipped weight (and its packing for the direct kernel). Per slot: patches and
+    // patch gradients where stored, a weight-gradient partial, a bias-gradient partial, and the
+    // padded x and dy of the direct kernels.
+    const index_t packed_flipped_size =
+        plan.direct_input ? cpu_direct::packed_weight_size(plan.input_geometry) : 0;
+    const index_t flipped_size = plan.input.tile || plan.direct_input ? w_size + packed_flipped_size : 0;
     const index_t patches_size = store_patches ? col_size : 0, patch_gradients_size = store_patch_gradients ? col_size : 0;
-    const index_t slot_size = patches_size + patch_gradients_size + w_size + g.out_channels;
+    const index_t padded_x_size = plan.direct_weight ? direct_weight_gradient_scratch(g) : 0;
+    const index_t padded_size = padded_x_size + (plan.direct_input ? cpu_direct::padded_size(plan.input_geometry) : 0);
+    const index_t slot_size = patches_size + patch_gradients_size + w_size + g.out_channels + padded_size;
     workspace.resize(Shape{.n = 1, .c = 1, .h = 1, .w = flipped_size + slots * slot_size});
-    std::fill_n(workspace.data(), workspace.size(), T(0));
-    if (plan.input.tile) flip_weight(g, weight.data(), workspace.data());
+    // Only the gradient partials need zeros; the rest is written before it is read.
+    for (int slot = 0; slot < slots; ++slot)
+        std::fill_n(workspace.data() + flipped_size + slot * slot_size + patches_size + patch_gradients_size,
+                    w_size + g.out_channels, T(0));
+    if (plan.input.tile || plan.direct_input) flip_weight(g, weight.data(), workspace.data());
+    if constexpr (std::is_same_v<T, float>)
+        if (plan.direct_input) cpu_direct::pack_weight(plan.input_geometry, workspace.data(), workspace.data() + w_size);
     const int gemm_threads = slots > 1 ? 1 : cpu::threads();
 
     for_each_image(images, slots, [&](index_t n, int slot) {
@@ -1612,13 +2260,17 @@ void conv2d_backward(const ConvGeometry& g, const Tensor<T, cpu>& x, const Tenso
                 cpu_gemm::gemm(plan.weight, g.out_channels, g.patch(), g.out_plane(),
                                cpu_gemm::pack_rows_of{dout, g.out_plane()}, cpu_gemm::pack_patches_transposed_of{&g, image},
                                dw_part, g.patch(), true, gemm_threads);
+            if (plan.direct_weight) direct_weight_gradient(g, dout, image, dw_part, db_part + g.out_channels, gemm_threads);
+            if (dimage && plan.direct_input)
+                direct_convolve_image(plan.input_geometry, workspace.data() + w_size, dout, nullptr, dimage,
+                                      db_part + g.out_channels + padded_x_size, gemm_threads);
             if (dimage && plan.input.tile)
                 cpu_gemm::gemm(plan.input, g.in_channels, g.in_plane(), plan.input_geometry.patch(),
                                cpu_gemm::pack_rows_of{workspace.data(), plan.input_geometry.patch()},
                                cpu_gemm::pack_patches_of{&plan.input_geometry, dout}, dimage, g.in_plane(), false,
                                gemm_threads);
         }
-        if (!plan.weight.tile) {
+        if (!plan.weight.tile && !plan.direct_weight) {
             const T* patches = image;
             if (store_patches) {
                 im2col(g, image, col);
@@ -1627,7 +2279,7 @@ void conv2d_backward(const ConvGeometry& g, const Tensor<T, cpu>& x, const Tenso
             multiply(as_is(dout, g.out_channels, g.out_plane()), transposed(patches, g.patch(), g.out_plane()), dw_part,
                      true, gemm_threads);
         }
-        if (!dimage || plan.input.tile) return;
+        if (!dimage || plan.input.tile || plan.direct_input) return;
         const auto Wt = transposed(weight.data(), g.out_channels, g.patch());
         if (g.is_pointwise()) {
             multiply(Wt, as_is(dout, g.out_channels, g.out_plane()), dimage, false, gemm_threads);
@@ -1793,6 +2445,10 @@ struct Conv2d {
     template <class T, Backend B>
     class layer {
     public:
+        /// backward() reads the input, the weight and dy, never the output: the layer after it
+        /// may overwrite that output (Elementwise::set_in_place).
+        static constexpr bool backward_reads_output = false;
+
         layer()
             : weight_(Parameter<T, B>::make(Shape{.n = Out, .c = In, .h = Kernel, .w = Kernel}, parameter_role::weight,
                                             In * Kernel * Kernel, Out * Kernel * Kernel)) {
@@ -1821,7 +2477,7 @@ struct Conv2d {
             geometry_ = ConvGeometry{.in_channels = In, .out_channels = Out, .kernel = Kernel, .stride = Stride,
                                      .padding = padding, .dilation = Dilation, .in_h = x.shape().h,
                                      .in_w = x.shape().w, .out_h = out.h, .out_w = out.w};
-            output_.resize(out);
+            ActivationPool<T, B>::take(output_, out);
             kernels::conv2d_forward(geometry_, x, weight_.value, Bias ? &bias_.value : nullptr, output_, workspace_.get());
             input_ = x;
             notify_forward(weight_, output_);
@@ -1842,6 +2498,8 @@ struct Conv2d {
             if constexpr (Bias) visit("bias", bias_);
         }
         void set_training(bool) {}
+        /// Hands the output buffer to the activation pool (Sequential does, for inference only).
+        void release_output() { ActivationPool<T, B>::give(output_); }
 
     private:
         Parameter<T, B> weight_, bias_;
@@ -1879,6 +2537,10 @@ struct ConvTranspose2d {
     template <class T, Backend B>
     class layer {
     public:
+        /// backward() reads the input, the weight and dy, never the output: the layer after it
+        /// may overwrite that output (Elementwise::set_in_place).
+        static constexpr bool backward_reads_output = false;
+
         layer()
             // PyTorch computes fan_in of a transposed conv from weight dim 1, i.e. Out * K * K.
             : weight_(Parameter<T, B>::make(Shape{.n = In, .c = Out, .h = Kernel, .w = Kernel}, parameter_role::weight,
@@ -1911,7 +2573,7 @@ struct ConvTranspose2d {
             geometry_ = ConvGeometry{.in_channels = Out, .out_channels = In, .kernel = Kernel, .stride = Stride,
                                      .padding = Padding, .dilation = Dilation, .in_h = out.h, .in_w = out.w,
                                      .out_h = x.shape().h, .out_w = x.shape().w};
-            output_.resize(out);
+            ActivationPool<T, B>::take(output_, out);
             kernels::conv_transpose2d_forward(geometry_, x, weight_.value, Bias ? &bias_.value : nullptr, output_,
                                               workspace_.get());
             input_ = x;
@@ -1933,6 +2595,8 @@ struct ConvTranspose2d {
             if constexpr (Bias) visit("bias", bias_);
         }
         void set_training(bool) {}
+        /// Hands the output buffer to the activation pool (Sequential does, for inference only).
+        void release_output() { ActivationPool<T, B>::give(output_); }
 
     private:
         Parameter<T, B> weight_, bias_;
@@ -2349,7 +3013,7 @@ struct BatchNorm2d {
         }
 
         const Tensor<T, B>& forward(const Tensor<T, B>& x) {
-            output_.resize(output_shape(x.shape()));
+            ActivationPool<T, B>::take(output_, output_shape(x.shape()));
             batch_statistics_ = training_;
             synchronised_ = nullptr;
             if (training_) {
@@ -2409,6 +3073,8 @@ struct BatchNorm2d {
             visit("num_batches_tracked", batches_tracked_);
         }
         void set_training(bool training) { training_ = training; }
+        /// Hands the output buffer to the activation pool (Sequential does, for inference only).
+        void release_output() { ActivationPool<T, B>::give(output_); }
         bool training() const noexcept { return training_; }
 
     private:
@@ -2705,7 +3371,7 @@ struct MaxPool2d {
                 if (static_cast<double>(Kernel - 1) * static_cast<double>(x.shape().w + 1) >= 0x1.0p24)
                     throw shape_error(describe() + ": input " + x.shape().str() +
                                       " is too wide to record maximum positions in float; use double");
-            output_.resize(out);
+            ActivationPool<T, B>::take(output_, out);
             argmax_.resize(out);
             kernels::max_pool2d_forward(window, x, output_, argmax_);
             input_shape_ = x.shape();
@@ -2722,6 +3388,8 @@ struct MaxPool2d {
         template <class V>
         void visit_parameters(V&&) {}
         void set_training(bool) {}
+        /// Hands the output buffer to the activation pool (Sequential does, for inference only).
+        void release_output() { ActivationPool<T, B>::give(output_); }
 
     private:
         static constexpr PoolWindow window{.kernel = Kernel, .stride = Stride, .padding = Padding};
@@ -2898,7 +3566,7 @@ struct Upsample {
         }
 
         const Tensor<T, B>& forward(const Tensor<T, B>& x) {
-            output_.resize(output_shape(x.shape()));
+            ActivationPool<T, B>::take(output_, output_shape(x.shape()));
             if constexpr (Mode == upsample_mode::nearest)
                 kernels::upsample_nearest_forward(Factor, x, output_);
             else
@@ -2920,6 +3588,8 @@ struct Upsample {
         template <class V>
         void visit_parameters(V&&) {}
         void set_training(bool) {}
+        /// Hands the output buffer to the activation pool (Sequential does, for inference only).
+        void release_output() { ActivationPool<T, B>::give(output_); }
 
     private:
         Shape input_shape_{};  // backward needs only the shape: the maps are linear
@@ -3039,7 +3709,7 @@ struct Softmax {
         }
 
         const Tensor<T, B>& forward(const Tensor<T, B>& x) {
-            output_.resize(output_shape(x.shape()));
+            ActivationPool<T, B>::take(output_, output_shape(x.shape()));
             kernels::softmax_channels_forward(x, output_);
             return output_;
         }
@@ -3055,6 +3725,8 @@ struct Softmax {
         template <class V>
         void visit_parameters(V&&) {}
         void set_training(bool) {}
+        /// Hands the output buffer to the activation pool (Sequential does, for inference only).
+        void release_output() { ActivationPool<T, B>::give(output_); }
 
     private:
         Tensor<T, B> output_, input_grad_;
@@ -3120,7 +3792,7 @@ struct AddThen {
             return activation_.output_shape(a);
         }
         const Tensor<T, B>& forward(const Tensor<T, B>& a, const Tensor<T, B>& b) {
-            sum_.resize(output_shape(a.shape(), b.shape()));
+            ActivationPool<T, B>::take(sum_, output_shape(a.shape(), b.shape()));
             kernels::add(a, b, sum_);
             return activation_.forward(sum_);
         }
@@ -3133,6 +3805,11 @@ struct AddThen {
             activation_.visit_parameters(visit);
         }
         void set_training(bool training) { activation_.set_training(training); }
+        /// Hands the sum and the activation's output to the activation pool (inference only).
+        void release_output() {
+            ActivationPool<T, B>::give(sum_);
+            detail::release_output(activation_);
+        }
 
     private:
         Tensor<T, B> sum_;
@@ -3157,7 +3834,7 @@ struct Concat {
             return Shape{.n = a.n, .c = a.c + b.c, .h = a.h, .w = a.w};
         }
         const Tensor<T, B>& forward(const Tensor<T, B>& a, const Tensor<T, B>& b) {
-            output_.resize(output_shape(a.shape(), b.shape()));
+            ActivationPool<T, B>::take(output_, output_shape(a.shape(), b.shape()));
             kernels::concat_channels(a, b, output_);
             first_grad_.resize(a.shape());
             second_grad_.resize(b.shape());
@@ -3171,6 +3848,8 @@ struct Concat {
         template <class V>
         void visit_parameters(V&&) {}
         void set_training(bool) {}
+        /// Hands the output buffer to the activation pool (inference only).
+        void release_output() { ActivationPool<T, B>::give(output_); }
 
     private:
         Tensor<T, B> output_, first_grad_, second_grad_;
@@ -3363,6 +4042,8 @@ public:
         }
 
     public:
+        layer() { allow_in_place(indices{}); }
+
         static std::string describe() { return "Sequential(" + std::to_string(sizeof...(Specs)) + " layers)"; }
 
         Shape output_shape(Shape in) const {
@@ -3375,12 +4056,21 @@ public:
 
         const Tensor<T, B>& forward(const Tensor<T, B>& x) {
             const Tensor<T, B>* current = &x;
+            owner_ = -1;  // the child whose buffer `current` is (-1: the caller's input)
             [&]<std::size_t... I>(std::index_sequence<I...>) {
-                ((current = &detail::with_context(
-                      name_of<I>(), [&]() -> const Tensor<T, B>& { return std::get<I>(children_).forward(*current); })),
-                 ...);
+                (step<I>(current), ...);
             }(indices{});
             return *current;
+        }
+
+        /// Hands the buffer of this chain's output to the activation pool (inference only).
+        void release_output() { release_child(owner_); }
+
+        /// Inference only (Model::inference): each child's output goes back to the activation
+        /// pool as soon as the next child has read it.
+        void set_inference(bool inference) {
+            inference_ = inference;
+            std::apply([&](auto&... child) { (detail::set_inference(child, inference), ...); }, children_);
         }
 
         const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
@@ -3412,7 +4102,46 @@ public:
         auto& child() { return std::get<I>(children_); }
 
     private:
+        /// Runs child I on *current and moves current to its output. A child that passes its
+        /// input through (the same storage) leaves the owner as it was; otherwise, for
+        /// inference, the previous owner's buffer has been read and goes back to the pool.
+        template <std::size_t I>
+        void step(const Tensor<T, B>*& current) {
+            const Tensor<T, B>& next = detail::with_context(
+                name_of<I>(), [&]() -> const Tensor<T, B>& { return std::get<I>(children_).forward(*current); });
+            if (&next != current && !next.shares_storage_with(*current)) {
+                if (inference_) release_child(owner_);
+                owner_ = static_cast<int>(I);
+            }
+            current = &next;
+        }
+
+        /// Lets each child that can work in place do so where the child before it never reads
+        /// its own output in backward: that output is read by this child alone.
+        template <std::size_t... I>
+        void allow_in_place(std::index_sequence<I...>) {
+            (allow_in_place_after<I>(), ...);
+        }
+        template <std::size_t I>
+        void allow_in_place_after() {
+            if constexpr (I + 1 < sizeof...(Specs)) {
+                using before = std::tuple_element_t<I, children_type>;
+                auto& next = std::get<I + 1>(children_);
+                if constexpr (requires { before::backward_reads_output; } && requires { next.set_in_place(true); })
+                    if constexpr (!before::backward_reads_output) next.set_in_place(true);
+            }
+        }
+
+        void release_child(int index) {
+            if (index < 0) return;
+            [&]<std::size_t... I>(std::index_sequence<I...>) {
+                ((static_cast<int>(I) == index ? detail::release_output(std::get<I>(children_)) : void()), ...);
+            }(indices{});
+        }
+
         children_type children_;
+        bool inference_ = false;
+        int owner_ = -1;
     };
 };
 
@@ -3484,7 +4213,23 @@ public:
                 detail::with_context(inner_name(), [&]() -> const Tensor<T, B>& { return inner_.forward(x); });
             const Tensor<T, B>& b = detail::with_context(
                 projection_name(), [&]() -> const Tensor<T, B>& { return projection_.forward(x); });
-            return merge_.forward(a, b);
+            const Tensor<T, B>& merged = merge_.forward(a, b);
+            if (inference_) {  // both paths have been read
+                detail::release_output(inner_);
+                detail::release_output(projection_);
+            }
+            return merged;
+        }
+
+        /// Hands the merged output to the activation pool (inference only).
+        void release_output() { detail::release_output(merge_); }
+
+        /// Inference only (Model::inference): the paths' outputs go back to the activation pool
+        /// once merged.
+        void set_inference(bool inference) {
+            inference_ = inference;
+            detail::set_inference(inner_, inference);
+            detail::set_inference(projection_, inference);
         }
 
         const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
@@ -3519,6 +4264,7 @@ public:
         layer_t<Projection, T, B> projection_;
         layer_t<Merge, T, B> merge_;
         Tensor<T, B> input_grad_;
+        bool inference_ = false;
     };
 };
 
@@ -3586,6 +4332,8 @@ struct Frozen {
         }
         /// Ignored: the block always runs in evaluation mode.
         void set_training(bool) { inner_.set_training(false); }
+        void set_inference(bool inference) { detail::set_inference(inner_, inference); }
+        void release_output() { detail::release_output(inner_); }
 
         /// Freezes (the default) or releases the block's parameters.
         void set_frozen(bool frozen) {
@@ -3690,8 +4438,32 @@ public:
     /// Initialises the parameters as PyTorch would by default, reproducibly from `seed`.
     explicit Model(std::uint64_t seed = 0) { init::pytorch_default(*this, seed); }
 
-    void train() { this->set_training(true); }
-    void eval() { this->set_training(false); }
+    void train() {
+        set_inference(false);
+        this->set_training(true);
+    }
+    void eval() {
+        set_inference(false);
+        this->set_training(false);
+    }
+    /// Evaluation mode for a network that will not be differentiated, as torch.inference_mode:
+    /// each layer's output buffer is handed on (nn/activation_pool.hpp) as soon as the next layer
+    /// has read it, so a chain holds about two activations instead of one per layer. forward()'s
+    /// result is kept as usual; backward() is refused until train() or eval().
+    void inference() {
+        this->set_training(false);
+        set_inference(true);
+    }
+    bool inference_only() const { return inference_; }
+
+    /// The network's backward; refused after inference(), whose layers have let go of the
+    /// activations it needs.
+    const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
+        if (inference_)
+            throw usage_error("backward() on a model in inference mode, which keeps no activations: call train() or "
+                              "eval() before the forward pass");
+        return layer_t<Net, T, B>::backward(dy);
+    }
 
     /// Sets every gradient to zero (backward adds into them).
     void zero_grad() {
@@ -3725,6 +4497,14 @@ public:
         if (!found) throw usage_error("the model has no parameter named '" + std::string(name) + "'");
         return *found;
     }
+
+private:
+    void set_inference(bool inference) {
+        inference_ = inference;
+        detail::set_inference(static_cast<layer_t<Net, T, B>&>(*this), inference);
+    }
+
+    bool inference_ = false;
 };
 
 }  // namespace chroma
@@ -13570,7 +14350,7 @@ inline void mirror_width(const Tensor<float>& in, Tensor<float>& out) {
 template <class Net>
 class NetColorizer : public Colorizer {
 public:
-    explicit NetColorizer(ModelTraits traits) : Colorizer(std::move(traits)), model_(1) { model_.eval(); }
+    explicit NetColorizer(ModelTraits traits) : Colorizer(std::move(traits)), model_(1) { model_.inference(); }
     Model<Net>& model() noexcept { return model_; }
     /// Every learnt value, frozen ones too (a pretrained encoder is part of the model).
     long long parameter_count() override {

@@ -160,3 +160,20 @@ TEST_CASE("inference mode hands outputs on through the activation pool and compu
     inferring.forward(x);
     CHECK_NOTHROW(inferring.backward(dy));
 }
+
+TEST_CASE("an activation right after a convolution works in place, and the gradients stay exact") {
+    using Net = Sequential<Conv2d<2, 3, 3, 1, 1>, ReLU, BatchNorm2d<3>, ReLU, Conv2d<3, 2, 1>, Tanh>;
+    Model<Net, cpu, double> model(5);
+    Rng rng(8);
+    Tensor<double> x(Shape{.n = 2, .c = 2, .h = 5, .w = 6});
+    for (index_t i = 0; i < x.size(); ++i) x.data()[i] = rng.uniform(-1, 1);
+    const Tensor<double>& conv = model.child<0>().forward(x);
+    const Tensor<double>& relu = model.child<1>().forward(conv);
+    CHECK(relu.shares_storage_with(conv));  // overwrote the convolution's output
+    const Tensor<double>& normalised = model.child<2>().forward(relu);
+    CHECK_FALSE(model.child<3>().forward(normalised).shares_storage_with(normalised));  // BatchNorm's backward reads it
+    // The whole network still differentiates exactly.
+    auto result = chroma::testing::check_gradients(model, chroma::testing::random_tensor({2, 2, 5, 6}, rng), rng);
+    INFO(result.worst);
+    CHECK(result.max_error < 1e-6);
+}

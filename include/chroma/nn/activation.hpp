@@ -20,6 +20,8 @@ struct relu {
     // The derivative at 0 is taken as 0, as PyTorch does.
     template <class T>
     CHROMA_HOST_DEVICE T derivative(T x, T) const { return x > T(0) ? T(1) : T(0); }
+    // x > 0 exactly where relu(x) > 0, so the derivative can be read from the output.
+    static constexpr bool derivative_from_output = true;
 };
 
 template <float NegativeSlope>
@@ -29,6 +31,8 @@ struct leaky_relu {
     CHROMA_HOST_DEVICE T operator()(T x) const { return x > T(0) ? x : T(NegativeSlope) * x; }
     template <class T>
     CHROMA_HOST_DEVICE T derivative(T x, T) const { return x > T(0) ? T(1) : T(NegativeSlope); }
+    // A positive slope keeps the sign, so the output tells which side x was on.
+    static constexpr bool derivative_from_output = NegativeSlope > 0.0f;
 };
 
 struct tanh {
@@ -37,6 +41,7 @@ struct tanh {
     CHROMA_HOST_DEVICE T operator()(T x) const { return std::tanh(x); }
     template <class T>
     CHROMA_HOST_DEVICE T derivative(T, T y) const { return T(1) - y * y; }
+    static constexpr bool derivative_from_output = true;
 };
 
 struct sigmoid {
@@ -50,6 +55,7 @@ struct sigmoid {
     }
     template <class T>
     CHROMA_HOST_DEVICE T derivative(T, T y) const { return y * (T(1) - y); }
+    static constexpr bool derivative_from_output = true;
 };
 
 }  // namespace ops
@@ -69,10 +75,26 @@ struct Elementwise {
             return in;
         }
         const Tensor<T, B>& forward(const Tensor<T, B>& x) {
+            if (in_place_) {
+                // Overwrites the input where it lies: the derivative needs only the output.
+                output_ = x;
+                output_shape(x.shape());
+                kernels::unary_forward(x, output_, Op{});
+                input_ = output_;
+                return output_;
+            }
             ActivationPool<T, B>::take(output_, output_shape(x.shape()));
             kernels::unary_forward(x, output_, Op{});
             input_ = x;
             return output_;
+        }
+
+        /// Whether the layer may overwrite its input with its output, saving a buffer the size
+        /// of the activation. Sequential asks for it where the layer before is one whose backward
+        /// never reads its own output (a convolution), so no one else reads that buffer. Only
+        /// for an Op whose derivative can be read from its output.
+        void set_in_place(bool in_place) {
+            if constexpr (requires { Op::derivative_from_output; }) in_place_ = in_place && Op::derivative_from_output;
         }
         const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
             detail::require_backward_ready(describe(), output_, dy);
@@ -88,6 +110,7 @@ struct Elementwise {
 
     private:
         Tensor<T, B> input_, output_, input_grad_;
+        bool in_place_ = false;
     };
 };
 

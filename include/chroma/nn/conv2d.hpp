@@ -30,6 +30,10 @@ struct Conv2d {
     template <class T, Backend B>
     class layer {
     public:
+        /// backward() reads the input, the weight and dy, never the output: the layer after it
+        /// may overwrite that output (Elementwise::set_in_place).
+        static constexpr bool backward_reads_output = false;
+
         layer()
             : weight_(Parameter<T, B>::make(Shape{.n = Out, .c = In, .h = Kernel, .w = Kernel}, parameter_role::weight,
                                             In * Kernel * Kernel, Out * Kernel * Kernel)) {

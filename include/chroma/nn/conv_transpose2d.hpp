@@ -30,6 +30,10 @@ struct ConvTranspose2d {
     template <class T, Backend B>
     class layer {
     public:
+        /// backward() reads the input, the weight and dy, never the output: the layer after it
+        /// may overwrite that output (Elementwise::set_in_place).
+        static constexpr bool backward_reads_output = false;
+
         layer()
             // PyTorch computes fan_in of a transposed conv from weight dim 1, i.e. Out * K * K.
             : weight_(Parameter<T, B>::make(Shape{.n = In, .c = Out, .h = Kernel, .w = Kernel}, parameter_role::weight,

@@ -104,6 +104,8 @@ public:
         }
 
     public:
+        layer() { allow_in_place(indices{}); }
+
         static std::string describe() { return "Sequential(" + std::to_string(sizeof...(Specs)) + " layers)"; }
 
         Shape output_shape(Shape in) const {
@@ -174,6 +176,22 @@ public:
                 owner_ = static_cast<int>(I);
             }
             current = &next;
+        }
+
+        /// Lets each child that can work in place do so where the child before it never reads
+        /// its own output in backward: that output is read by this child alone.
+        template <std::size_t... I>
+        void allow_in_place(std::index_sequence<I...>) {
+            (allow_in_place_after<I>(), ...);
+        }
+        template <std::size_t I>
+        void allow_in_place_after() {
+            if constexpr (I + 1 < sizeof...(Specs)) {
+                using before = std::tuple_element_t<I, children_type>;
+                auto& next = std::get<I + 1>(children_);
+                if constexpr (requires { before::backward_reads_output; } && requires { next.set_in_place(true); })
+                    if constexpr (!before::backward_reads_output) next.set_in_place(true);
+            }
         }
 
         void release_child(int index) {
