@@ -628,9 +628,12 @@ void split_channels(const Tensor<T, cpu>& in, Tensor<T, cpu>& a, Tensor<T, cpu>&
 #endif
 // ---- end chroma/core/host_device.hpp ----
 // ---- begin chroma/nn/activation_pool.hpp ----
-// Output buffers shared between the layers of a network run for inference only.
+// Buffers shared between the layers of a network: outputs in inference, input gradients in
+// backward.
 //
-// In training every layer keeps its output for backward. A network run by Model::inference()
+// In training every layer keeps its output for backward. Its input gradient, though, is read
+// once, by the layer before it: Sequential and Skip hand it back here as soon as it has been
+// read, so a backward pass holds a few gradients at a time instead of one per layer. A network run by Model::inference()
 // will not be differentiated, so once the next layer has read a layer's output, its Sequential
 // hands that buffer back here, and the next layer to need an output takes it: a chain then
 // holds about two activations at a time (plus the skips still waiting for their merge) instead
@@ -695,6 +698,13 @@ namespace detail {
 template <class L>
 void release_output(L& layer) {
     if constexpr (requires { layer.release_output(); }) layer.release_output();
+}
+
+/// Hands a layer's input gradient back to the pool where the layer supports it (Sequential and
+/// Skip do, in backward, once the gradient has been read).
+template <class L>
+void release_input_gradient(L& layer) {
+    if constexpr (requires { layer.release_input_gradient(); }) layer.release_input_gradient();
 }
 
 /// Tells a layer whether its network runs for inference only, where the layer supports it.
@@ -871,7 +881,7 @@ struct Elementwise {
         }
         const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
             detail::require_backward_ready(describe(), output_, dy);
-            input_grad_.resize(input_.shape());
+            ActivationPool<T, B>::take(input_grad_, input_.shape());
             kernels::unary_backward(input_, output_, dy, input_grad_, Op{});
             return input_grad_;
         }
@@ -880,6 +890,8 @@ struct Elementwise {
         void set_training(bool) {}
         /// Hands the output buffer to the activation pool (Sequential does, for inference only).
         void release_output() { ActivationPool<T, B>::give(output_); }
+        /// Hands the input gradient's buffer to the pool once the layer before has read it.
+        void release_input_gradient() { ActivationPool<T, B>::give(input_grad_); }
 
     private:
         Tensor<T, B> input_, output_, input_grad_;
@@ -2486,7 +2498,7 @@ struct Conv2d {
 
         const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
             detail::require_backward_ready(describe(), output_, dy);
-            input_grad_.resize(input_.shape());
+            ActivationPool<T, B>::take(input_grad_, input_.shape());
             kernels::conv2d_backward(geometry_, input_, weight_.value, dy, &input_grad_, weight_.gradient(),
                                      Bias ? &bias_.gradient() : nullptr, workspace_.get());
             return input_grad_;
@@ -2500,6 +2512,8 @@ struct Conv2d {
         void set_training(bool) {}
         /// Hands the output buffer to the activation pool (Sequential does, for inference only).
         void release_output() { ActivationPool<T, B>::give(output_); }
+        /// Hands the input gradient's buffer to the pool once the layer before has read it.
+        void release_input_gradient() { ActivationPool<T, B>::give(input_grad_); }
 
     private:
         Parameter<T, B> weight_, bias_;
@@ -2583,7 +2597,7 @@ struct ConvTranspose2d {
 
         const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
             detail::require_backward_ready(describe(), output_, dy);
-            input_grad_.resize(input_.shape());
+            ActivationPool<T, B>::take(input_grad_, input_.shape());
             kernels::conv_transpose2d_backward(geometry_, input_, weight_.value, dy, &input_grad_, weight_.gradient(),
                                                Bias ? &bias_.gradient() : nullptr, workspace_.get());
             return input_grad_;
@@ -2597,6 +2611,8 @@ struct ConvTranspose2d {
         void set_training(bool) {}
         /// Hands the output buffer to the activation pool (Sequential does, for inference only).
         void release_output() { ActivationPool<T, B>::give(output_); }
+        /// Hands the input gradient's buffer to the pool once the layer before has read it.
+        void release_input_gradient() { ActivationPool<T, B>::give(input_grad_); }
 
     private:
         Parameter<T, B> weight_, bias_;
@@ -3049,7 +3065,7 @@ struct BatchNorm2d {
         /// Differentiates the forward that ran last, in the mode it ran in.
         const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
             detail::require_backward_ready(describe(), output_, dy);
-            input_grad_.resize(input_.shape());
+            ActivationPool<T, B>::take(input_grad_, input_.shape());
             if constexpr (std::is_same_v<B, cpu>) {
                 if (batch_statistics_ && synchronised_) {
                     kernels::batch_norm_backward_synchronised(
@@ -3075,6 +3091,8 @@ struct BatchNorm2d {
         void set_training(bool training) { training_ = training; }
         /// Hands the output buffer to the activation pool (Sequential does, for inference only).
         void release_output() { ActivationPool<T, B>::give(output_); }
+        /// Hands the input gradient's buffer to the pool once the layer before has read it.
+        void release_input_gradient() { ActivationPool<T, B>::give(input_grad_); }
         bool training() const noexcept { return training_; }
 
     private:
@@ -3202,7 +3220,7 @@ struct Dropout {
         const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
             detail::require_backward_ready(describe(), last_output_, dy);
             if (!masked_) return dy;
-            input_grad_.resize(dy.shape());
+            ActivationPool<T, B>::take(input_grad_, dy.shape());
             kernels::apply_mask(dy, input_grad_, mask_);
             return input_grad_;
         }
@@ -3210,6 +3228,8 @@ struct Dropout {
         template <class V>
         void visit_parameters(V&&) {}
         void set_training(bool training) { training_ = training; }
+        /// Hands the input gradient's buffer to the pool once the layer before has read it.
+        void release_input_gradient() { ActivationPool<T, B>::give(input_grad_); }
 
     private:
         static std::uint64_t drop_below() { return static_cast<std::uint64_t>(std::ceil(P * 0x1.0p53)); }
@@ -3380,7 +3400,7 @@ struct MaxPool2d {
 
         const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
             detail::require_backward_ready(describe(), output_, dy);
-            input_grad_.resize(input_shape_);
+            ActivationPool<T, B>::take(input_grad_, input_shape_);
             kernels::max_pool2d_backward(window, dy, argmax_, input_grad_);
             return input_grad_;
         }
@@ -3390,6 +3410,8 @@ struct MaxPool2d {
         void set_training(bool) {}
         /// Hands the output buffer to the activation pool (Sequential does, for inference only).
         void release_output() { ActivationPool<T, B>::give(output_); }
+        /// Hands the input gradient's buffer to the pool once the layer before has read it.
+        void release_input_gradient() { ActivationPool<T, B>::give(input_grad_); }
 
     private:
         static constexpr PoolWindow window{.kernel = Kernel, .stride = Stride, .padding = Padding};
@@ -3577,7 +3599,7 @@ struct Upsample {
 
         const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
             detail::require_backward_ready(describe(), output_, dy);
-            input_grad_.resize(input_shape_);
+            ActivationPool<T, B>::take(input_grad_, input_shape_);
             if constexpr (Mode == upsample_mode::nearest)
                 kernels::upsample_nearest_backward(Factor, dy, input_grad_);
             else
@@ -3590,6 +3612,8 @@ struct Upsample {
         void set_training(bool) {}
         /// Hands the output buffer to the activation pool (Sequential does, for inference only).
         void release_output() { ActivationPool<T, B>::give(output_); }
+        /// Hands the input gradient's buffer to the pool once the layer before has read it.
+        void release_input_gradient() { ActivationPool<T, B>::give(input_grad_); }
 
     private:
         Shape input_shape_{};  // backward needs only the shape: the maps are linear
@@ -3717,7 +3741,7 @@ struct Softmax {
         /// Needs only the forward's output: dx = y * (dy - sum over channels of dy * y).
         const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
             detail::require_backward_ready(describe(), output_, dy);
-            input_grad_.resize(output_.shape());
+            ActivationPool<T, B>::take(input_grad_, output_.shape());
             kernels::softmax_channels_backward(output_, dy, input_grad_);
             return input_grad_;
         }
@@ -3727,6 +3751,8 @@ struct Softmax {
         void set_training(bool) {}
         /// Hands the output buffer to the activation pool (Sequential does, for inference only).
         void release_output() { ActivationPool<T, B>::give(output_); }
+        /// Hands the input gradient's buffer to the pool once the layer before has read it.
+        void release_input_gradient() { ActivationPool<T, B>::give(input_grad_); }
 
     private:
         Tensor<T, B> output_, input_grad_;
@@ -3810,6 +3836,7 @@ struct AddThen {
             ActivationPool<T, B>::give(sum_);
             detail::release_output(activation_);
         }
+        void release_input_gradient() { detail::release_input_gradient(activation_); }
 
     private:
         Tensor<T, B> sum_;
@@ -3836,12 +3863,14 @@ struct Concat {
         const Tensor<T, B>& forward(const Tensor<T, B>& a, const Tensor<T, B>& b) {
             ActivationPool<T, B>::take(output_, output_shape(a.shape(), b.shape()));
             kernels::concat_channels(a, b, output_);
-            first_grad_.resize(a.shape());
-            second_grad_.resize(b.shape());
+            first_shape_ = a.shape();
+            second_shape_ = b.shape();
             return output_;
         }
         gradient_pair<T, B> backward(const Tensor<T, B>& dy) {
             detail::require_backward_ready(describe(), output_, dy);
+            ActivationPool<T, B>::take(first_grad_, first_shape_);
+            ActivationPool<T, B>::take(second_grad_, second_shape_);
             kernels::split_channels(dy, first_grad_, second_grad_);
             return {first_grad_, second_grad_};
         }
@@ -3850,9 +3879,14 @@ struct Concat {
         void set_training(bool) {}
         /// Hands the output buffer to the activation pool (inference only).
         void release_output() { ActivationPool<T, B>::give(output_); }
+        void release_input_gradient() {
+            ActivationPool<T, B>::give(first_grad_);
+            ActivationPool<T, B>::give(second_grad_);
+        }
 
     private:
         Tensor<T, B> output_, first_grad_, second_grad_;
+        Shape first_shape_{}, second_shape_{};
     };
 };
 
@@ -4075,16 +4109,16 @@ public:
 
         const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
             const Tensor<T, B>* current = &dy;
+            gradient_owner_ = -1;  // the child whose input gradient `current` is (-1: the caller's dy)
             constexpr std::size_t last = sizeof...(Specs) - 1;
             [&]<std::size_t... I>(std::index_sequence<I...>) {
-                ((current = &detail::with_context(name_of<last - I>(),
-                                                  [&]() -> const Tensor<T, B>& {
-                                                      return std::get<last - I>(children_).backward(*current);
-                                                  })),
-                 ...);
+                (backward_step<last - I>(current), ...);
             }(indices{});
             return *current;
         }
+
+        /// Hands the buffer of the gradient backward returned to the pool (the caller has read it).
+        void release_input_gradient() { release_gradient_of(gradient_owner_); }
 
         template <class V>
         void visit_parameters(V&& visit) {
@@ -4132,6 +4166,26 @@ public:
             }
         }
 
+        /// Runs child I's backward on *current and moves current to the gradient it returns; the
+        /// gradient read goes back to the pool unless the child passed it through.
+        template <std::size_t I>
+        void backward_step(const Tensor<T, B>*& current) {
+            const Tensor<T, B>& next = detail::with_context(
+                name_of<I>(), [&]() -> const Tensor<T, B>& { return std::get<I>(children_).backward(*current); });
+            if (&next != current && !next.shares_storage_with(*current)) {
+                release_gradient_of(gradient_owner_);
+                gradient_owner_ = static_cast<int>(I);
+            }
+            current = &next;
+        }
+
+        void release_gradient_of(int index) {
+            if (index < 0) return;
+            [&]<std::size_t... I>(std::index_sequence<I...>) {
+                ((static_cast<int>(I) == index ? detail::release_input_gradient(std::get<I>(children_)) : void()), ...);
+            }(indices{});
+        }
+
         void release_child(int index) {
             if (index < 0) return;
             [&]<std::size_t... I>(std::index_sequence<I...>) {
@@ -4141,7 +4195,7 @@ public:
 
         children_type children_;
         bool inference_ = false;
-        int owner_ = -1;
+        int owner_ = -1, gradient_owner_ = -1;
     };
 };
 
@@ -4238,10 +4292,16 @@ public:
                 detail::with_context(inner_name(), [&]() -> const Tensor<T, B>& { return inner_.backward(da); });
             const Tensor<T, B>& dx_projection = detail::with_context(
                 projection_name(), [&]() -> const Tensor<T, B>& { return projection_.backward(db); });
-            input_grad_.resize(dx_inner.shape());
+            ActivationPool<T, B>::take(input_grad_, dx_inner.shape());
             kernels::add(dx_inner, dx_projection, input_grad_);
+            // Every gradient inside has been read.
+            detail::release_input_gradient(merge_);
+            detail::release_input_gradient(inner_);
+            detail::release_input_gradient(projection_);
             return input_grad_;
         }
+
+        void release_input_gradient() { ActivationPool<T, B>::give(input_grad_); }
 
         template <class V>
         void visit_parameters(V&& visit) {
@@ -4321,7 +4381,7 @@ struct Frozen {
 
         const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
             if (!frozen()) return inner_.backward(dy);
-            input_grad_.resize(input_shape_);
+            ActivationPool<T, B>::take(input_grad_, input_shape_);
             kernels::fill(input_grad_, T(0));
             return input_grad_;
         }
@@ -4334,6 +4394,10 @@ struct Frozen {
         void set_training(bool) { inner_.set_training(false); }
         void set_inference(bool inference) { detail::set_inference(inner_, inference); }
         void release_output() { detail::release_output(inner_); }
+        void release_input_gradient() {
+            ActivationPool<T, B>::give(input_grad_);
+            detail::release_input_gradient(inner_);
+        }
 
         /// Freezes (the default) or releases the block's parameters.
         void set_frozen(bool frozen) {

@@ -177,3 +177,28 @@ TEST_CASE("an activation right after a convolution works in place, and the gradi
     INFO(result.worst);
     CHECK(result.max_error < 1e-6);
 }
+
+TEST_CASE("backward hands each input gradient on once it is read, and a second pass repeats the first exactly") {
+    Model<ComposedNet, cpu, double> model(3);
+    Rng rng(12);
+    Tensor<double> x(Shape{.n = 2, .c = 2, .h = 8, .w = 8});
+    for (index_t i = 0; i < x.size(); ++i) x.data()[i] = rng.uniform(-1, 1);
+    Tensor<double> dy(model.output_shape(x.shape()));
+    for (index_t i = 0; i < dy.size(); ++i) dy.data()[i] = rng.uniform(-1, 1);
+    const auto pass = [&] {
+        model.zero_grad();
+        model.forward(x);
+        std::vector<Tensor<double>> results{model.backward(dy).clone()};
+        model.visit_parameters([&](std::string_view, auto& p) { results.push_back(p.grad.clone()); });
+        return results;
+    };
+    const std::size_t before = ActivationPool<double, cpu>::pooled();
+    const auto first = pass();
+    const std::size_t after_first = ActivationPool<double, cpu>::pooled();
+    CHECK(after_first > before);  // the gradients read inside went back to the pool
+    const auto second = pass();   // on the pooled buffers
+    CHECK(ActivationPool<double, cpu>::pooled() == after_first);
+    REQUIRE(second.size() == first.size());
+    for (std::size_t r = 0; r < first.size(); ++r)
+        for (index_t i = 0; i < first[r].size(); ++i) REQUIRE(second[r].data()[i] == first[r].data()[i]);
+}

@@ -98,7 +98,7 @@ struct Elementwise {
         }
         const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
             detail::require_backward_ready(describe(), output_, dy);
-            input_grad_.resize(input_.shape());
+            ActivationPool<T, B>::take(input_grad_, input_.shape());
             kernels::unary_backward(input_, output_, dy, input_grad_, Op{});
             return input_grad_;
         }
@@ -107,6 +107,8 @@ struct Elementwise {
         void set_training(bool) {}
         /// Hands the output buffer to the activation pool (Sequential does, for inference only).
         void release_output() { ActivationPool<T, B>::give(output_); }
+        /// Hands the input gradient's buffer to the pool once the layer before has read it.
+        void release_input_gradient() { ActivationPool<T, B>::give(input_grad_); }
 
     private:
         Tensor<T, B> input_, output_, input_grad_;

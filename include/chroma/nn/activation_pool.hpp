@@ -1,7 +1,10 @@
 #pragma once
-// Output buffers shared between the layers of a network run for inference only.
+// Buffers shared between the layers of a network: outputs in inference, input gradients in
+// backward.
 //
-// In training every layer keeps its output for backward. A network run by Model::inference()
+// In training every layer keeps its output for backward. Its input gradient, though, is read
+// once, by the layer before it: Sequential and Skip hand it back here as soon as it has been
+// read, so a backward pass holds a few gradients at a time instead of one per layer. A network run by Model::inference()
 // will not be differentiated, so once the next layer has read a layer's output, its Sequential
 // hands that buffer back here, and the next layer to need an output takes it: a chain then
 // holds about two activations at a time (plus the skips still waiting for their merge) instead
@@ -68,6 +71,13 @@ namespace detail {
 template <class L>
 void release_output(L& layer) {
     if constexpr (requires { layer.release_output(); }) layer.release_output();
+}
+
+/// Hands a layer's input gradient back to the pool where the layer supports it (Sequential and
+/// Skip do, in backward, once the gradient has been read).
+template <class L>
+void release_input_gradient(L& layer) {
+    if constexpr (requires { layer.release_input_gradient(); }) layer.release_input_gradient();
 }
 
 /// Tells a layer whether its network runs for inference only, where the layer supports it.

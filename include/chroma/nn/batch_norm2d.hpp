@@ -100,7 +100,7 @@ struct BatchNorm2d {
         /// Differentiates the forward that ran last, in the mode it ran in.
         const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
             detail::require_backward_ready(describe(), output_, dy);
-            input_grad_.resize(input_.shape());
+            ActivationPool<T, B>::take(input_grad_, input_.shape());
             if constexpr (std::is_same_v<B, cpu>) {
                 if (batch_statistics_ && synchronised_) {
                     kernels::batch_norm_backward_synchronised(
@@ -126,6 +126,8 @@ struct BatchNorm2d {
         void set_training(bool training) { training_ = training; }
         /// Hands the output buffer to the activation pool (Sequential does, for inference only).
         void release_output() { ActivationPool<T, B>::give(output_); }
+        /// Hands the input gradient's buffer to the pool once the layer before has read it.
+        void release_input_gradient() { ActivationPool<T, B>::give(input_grad_); }
         bool training() const noexcept { return training_; }
 
     private:

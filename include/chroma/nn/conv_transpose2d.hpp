@@ -76,7 +76,7 @@ struct ConvTranspose2d {
 
         const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
             detail::require_backward_ready(describe(), output_, dy);
-            input_grad_.resize(input_.shape());
+            ActivationPool<T, B>::take(input_grad_, input_.shape());
             kernels::conv_transpose2d_backward(geometry_, input_, weight_.value, dy, &input_grad_, weight_.gradient(),
                                                Bias ? &bias_.gradient() : nullptr, workspace_.get());
             return input_grad_;
@@ -90,6 +90,8 @@ struct ConvTranspose2d {
         void set_training(bool) {}
         /// Hands the output buffer to the activation pool (Sequential does, for inference only).
         void release_output() { ActivationPool<T, B>::give(output_); }
+        /// Hands the input gradient's buffer to the pool once the layer before has read it.
+        void release_input_gradient() { ActivationPool<T, B>::give(input_grad_); }
 
     private:
         Parameter<T, B> weight_, bias_;

@@ -17,6 +17,7 @@
 #include "../core/host_device.hpp"
 #include "../core/number_text.hpp"
 #include "../core/random.hpp"
+#include "activation_pool.hpp"
 #include "layer.hpp"
 #include "layer_support.hpp"
 
@@ -98,7 +99,7 @@ struct Dropout {
         const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
             detail::require_backward_ready(describe(), last_output_, dy);
             if (!masked_) return dy;
-            input_grad_.resize(dy.shape());
+            ActivationPool<T, B>::take(input_grad_, dy.shape());
             kernels::apply_mask(dy, input_grad_, mask_);
             return input_grad_;
         }
@@ -106,6 +107,8 @@ struct Dropout {
         template <class V>
         void visit_parameters(V&&) {}
         void set_training(bool training) { training_ = training; }
+        /// Hands the input gradient's buffer to the pool once the layer before has read it.
+        void release_input_gradient() { ActivationPool<T, B>::give(input_grad_); }
 
     private:
         static std::uint64_t drop_below() { return static_cast<std::uint64_t>(std::ceil(P * 0x1.0p53)); }

@@ -48,7 +48,7 @@ struct Frozen {
 
         const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
             if (!frozen()) return inner_.backward(dy);
-            input_grad_.resize(input_shape_);
+            ActivationPool<T, B>::take(input_grad_, input_shape_);
             kernels::fill(input_grad_, T(0));
             return input_grad_;
         }
@@ -61,6 +61,10 @@ struct Frozen {
         void set_training(bool) { inner_.set_training(false); }
         void set_inference(bool inference) { detail::set_inference(inner_, inference); }
         void release_output() { detail::release_output(inner_); }
+        void release_input_gradient() {
+            ActivationPool<T, B>::give(input_grad_);
+            detail::release_input_gradient(inner_);
+        }
 
         /// Freezes (the default) or releases the block's parameters.
         void set_frozen(bool frozen) {

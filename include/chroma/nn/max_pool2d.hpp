@@ -58,7 +58,7 @@ struct MaxPool2d {
 
         const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
             detail::require_backward_ready(describe(), output_, dy);
-            input_grad_.resize(input_shape_);
+            ActivationPool<T, B>::take(input_grad_, input_shape_);
             kernels::max_pool2d_backward(window, dy, argmax_, input_grad_);
             return input_grad_;
         }
@@ -68,6 +68,8 @@ struct MaxPool2d {
         void set_training(bool) {}
         /// Hands the output buffer to the activation pool (Sequential does, for inference only).
         void release_output() { ActivationPool<T, B>::give(output_); }
+        /// Hands the input gradient's buffer to the pool once the layer before has read it.
+        void release_input_gradient() { ActivationPool<T, B>::give(input_grad_); }
 
     private:
         static constexpr PoolWindow window{.kernel = Kernel, .stride = Stride, .padding = Padding};

@@ -52,6 +52,7 @@ struct AddThen {
             ActivationPool<T, B>::give(sum_);
             detail::release_output(activation_);
         }
+        void release_input_gradient() { detail::release_input_gradient(activation_); }
 
     private:
         Tensor<T, B> sum_;
@@ -78,12 +79,14 @@ struct Concat {
         const Tensor<T, B>& forward(const Tensor<T, B>& a, const Tensor<T, B>& b) {
             ActivationPool<T, B>::take(output_, output_shape(a.shape(), b.shape()));
             kernels::concat_channels(a, b, output_);
-            first_grad_.resize(a.shape());
-            second_grad_.resize(b.shape());
+            first_shape_ = a.shape();
+            second_shape_ = b.shape();
             return output_;
         }
         gradient_pair<T, B> backward(const Tensor<T, B>& dy) {
             detail::require_backward_ready(describe(), output_, dy);
+            ActivationPool<T, B>::take(first_grad_, first_shape_);
+            ActivationPool<T, B>::take(second_grad_, second_shape_);
             kernels::split_channels(dy, first_grad_, second_grad_);
             return {first_grad_, second_grad_};
         }
@@ -92,9 +95,14 @@ struct Concat {
         void set_training(bool) {}
         /// Hands the output buffer to the activation pool (inference only).
         void release_output() { ActivationPool<T, B>::give(output_); }
+        void release_input_gradient() {
+            ActivationPool<T, B>::give(first_grad_);
+            ActivationPool<T, B>::give(second_grad_);
+        }
 
     private:
         Tensor<T, B> output_, first_grad_, second_grad_;
+        Shape first_shape_{}, second_shape_{};
     };
 };
 

@@ -137,16 +137,16 @@ public:
 
         const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
             const Tensor<T, B>* current = &dy;
+            gradient_owner_ = -1;  // the child whose input gradient `current` is (-1: the caller's dy)
             constexpr std::size_t last = sizeof...(Specs) - 1;
             [&]<std::size_t... I>(std::index_sequence<I...>) {
-                ((current = &detail::with_context(name_of<last - I>(),
-                                                  [&]() -> const Tensor<T, B>& {
-                                                      return std::get<last - I>(children_).backward(*current);
-                                                  })),
-                 ...);
+                (backward_step<last - I>(current), ...);
             }(indices{});
             return *current;
         }
+
+        /// Hands the buffer of the gradient backward returned to the pool (the caller has read it).
+        void release_input_gradient() { release_gradient_of(gradient_owner_); }
 
         template <class V>
         void visit_parameters(V&& visit) {
@@ -194,6 +194,26 @@ public:
             }
         }
 
+        /// Runs child I's backward on *current and moves current to the gradient it returns; the
+        /// gradient read goes back to the pool unless the child passed it through.
+        template <std::size_t I>
+        void backward_step(const Tensor<T, B>*& current) {
+            const Tensor<T, B>& next = detail::with_context(
+                name_of<I>(), [&]() -> const Tensor<T, B>& { return std::get<I>(children_).backward(*current); });
+            if (&next != current && !next.shares_storage_with(*current)) {
+                release_gradient_of(gradient_owner_);
+                gradient_owner_ = static_cast<int>(I);
+            }
+            current = &next;
+        }
+
+        void release_gradient_of(int index) {
+            if (index < 0) return;
+            [&]<std::size_t... I>(std::index_sequence<I...>) {
+                ((static_cast<int>(I) == index ? detail::release_input_gradient(std::get<I>(children_)) : void()), ...);
+            }(indices{});
+        }
+
         void release_child(int index) {
             if (index < 0) return;
             [&]<std::size_t... I>(std::index_sequence<I...>) {
@@ -203,7 +223,7 @@ public:
 
         children_type children_;
         bool inference_ = false;
-        int owner_ = -1;
+        int owner_ = -1, gradient_owner_ = -1;
     };
 };
 

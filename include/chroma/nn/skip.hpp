@@ -96,10 +96,16 @@ public:
                 detail::with_context(inner_name(), [&]() -> const Tensor<T, B>& { return inner_.backward(da); });
             const Tensor<T, B>& dx_projection = detail::with_context(
                 projection_name(), [&]() -> const Tensor<T, B>& { return projection_.backward(db); });
-            input_grad_.resize(dx_inner.shape());
+            ActivationPool<T, B>::take(input_grad_, dx_inner.shape());
             kernels::add(dx_inner, dx_projection, input_grad_);
+            // Every gradient inside has been read.
+            detail::release_input_gradient(merge_);
+            detail::release_input_gradient(inner_);
+            detail::release_input_gradient(projection_);
             return input_grad_;
         }
+
+        void release_input_gradient() { ActivationPool<T, B>::give(input_grad_); }
 
         template <class V>
         void visit_parameters(V&& visit) {

@@ -34,7 +34,7 @@ struct Softmax {
         /// Needs only the forward's output: dx = y * (dy - sum over channels of dy * y).
         const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
             detail::require_backward_ready(describe(), output_, dy);
-            input_grad_.resize(output_.shape());
+            ActivationPool<T, B>::take(input_grad_, output_.shape());
             kernels::softmax_channels_backward(output_, dy, input_grad_);
             return input_grad_;
         }
@@ -44,6 +44,8 @@ struct Softmax {
         void set_training(bool) {}
         /// Hands the output buffer to the activation pool (Sequential does, for inference only).
         void release_output() { ActivationPool<T, B>::give(output_); }
+        /// Hands the input gradient's buffer to the pool once the layer before has read it.
+        void release_input_gradient() { ActivationPool<T, B>::give(input_grad_); }
 
     private:
         Tensor<T, B> output_, input_grad_;

@@ -51,7 +51,7 @@ struct Upsample {
 
         const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
             detail::require_backward_ready(describe(), output_, dy);
-            input_grad_.resize(input_shape_);
+            ActivationPool<T, B>::take(input_grad_, input_shape_);
             if constexpr (Mode == upsample_mode::nearest)
                 kernels::upsample_nearest_backward(Factor, dy, input_grad_);
             else
@@ -64,6 +64,8 @@ struct Upsample {
         void set_training(bool) {}
         /// Hands the output buffer to the activation pool (Sequential does, for inference only).
         void release_output() { ActivationPool<T, B>::give(output_); }
+        /// Hands the input gradient's buffer to the pool once the layer before has read it.
+        void release_input_gradient() { ActivationPool<T, B>::give(input_grad_); }
 
     private:
         Shape input_shape_{};  // backward needs only the shape: the maps are linear
