@@ -1,10 +1,16 @@
 #pragma once
-// Convolution and transposed convolution on the CPU: GEMMs (gemm.hpp: Chroma's packed
-// AVX-512/AVX2 kernels, or Eigen) one image at a time. On Chroma's kernels the patches are
-// gathered while packing (conv_packing.hpp) wherever a product reads them; on Eigen, and for the
-// data-gradient scatter (col2im), they go through a stored patch matrix (im2col.hpp). With several images and several threads,
-// images run in parallel (each thread its own patch buffer and gradient partials, summed at the
-// end); with one image the GEMM uses the threads.
+// Convolution and transposed convolution on the CPU. Three ways, chosen per layer and pass:
+//  * stride-1 convolutions on AVX-512: the direct kernel (direct_conv.hpp), which reads its
+//    inputs from a zero-padded copy of each image;
+//  * small planes (under 192 output pixels) of a batch: one packed-GEMM product over every
+//    image's columns (conv_batched.hpp);
+//  * otherwise GEMMs one image at a time (gemm.hpp: Chroma's packed AVX-512/AVX2 kernels, or
+//    Eigen). On Chroma's kernels the patches are gathered while packing (conv_packing.hpp);
+//    on Eigen, and for the data-gradient scatter (col2im), they go through a stored patch
+//    matrix (im2col.hpp).
+// With several images and several threads, images run in parallel (each thread its own scratch
+// and gradient partials, summed at the end); with one image the product or the tiles use the
+// threads.
 #include <algorithm>
 #include <type_traits>
 
@@ -49,25 +55,33 @@ inline int image_slots(index_t images, const ConvGeometry& g) {
 template <class T>
 using column = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>;
 
-/// out = conv(image) + bias on the direct kernel (direct_conv.hpp), the tiles split between
-/// `threads` threads; `padded` holds cpu_direct::padded_size(g) floats.
-inline void direct_convolve_image(const ConvGeometry& g, const float* packed_weight, const float* image,
-                                  const float* bias, float* out, float* padded, int threads) {
-    cpu_direct::pad_image(g, image, padded);
-    const index_t tiles = cpu_direct::tile_count(g);
+/// Runs body(first, last) over [0, units) split between up to `threads` threads (one where the
+/// convolution is too small to be worth waking a second).
+template <class F>
+void split_between_threads(const ConvGeometry& g, index_t units, int threads, F&& body) {
     if (g.out_channels * g.patch() * g.out_plane() < parallel_conv_work) threads = 1;
-    threads = static_cast<int>(std::min<index_t>(threads, tiles));
+    threads = static_cast<int>(std::min<index_t>(threads, units));
 #if defined(_OPENMP)
     if (threads > 1) {
 #pragma omp parallel num_threads(threads)
         {
             const index_t t = omp_get_thread_num(), count = omp_get_num_threads();
-            cpu_direct::convolve_tiles(g, packed_weight, padded, bias, out, tiles * t / count, tiles * (t + 1) / count);
+            body(units * t / count, units * (t + 1) / count);
         }
         return;
     }
 #endif
-    cpu_direct::convolve_tiles(g, packed_weight, padded, bias, out, 0, tiles);
+    body(index_t(0), units);
+}
+
+/// out = conv(image) + bias on the direct kernel (direct_conv.hpp), the tiles split between
+/// `threads` threads; `padded` holds cpu_direct::padded_size(g) floats.
+inline void direct_convolve_image(const ConvGeometry& g, const float* packed_weight, const float* image,
+                                  const float* bias, float* out, float* padded, int threads) {
+    cpu_direct::pad_image(g, image, padded);
+    split_between_threads(g, cpu_direct::tile_count(g), threads, [&](index_t first, index_t last) {
+        cpu_direct::convolve_tiles(g, packed_weight, padded, bias, out, first, last);
+    });
 }
 
 /// Floats direct_weight_gradient needs as scratch.
@@ -86,21 +100,9 @@ inline void direct_weight_gradient(const ConvGeometry& g, const float* dy, const
     cpu_direct::pad_image(g, image, padded);
     cpu_direct::transpose_gradient(g, dy, dy_t);
     std::fill_n(dw_t, g.patch() * ldo, 0.0f);
-    const index_t units = cpu_direct::weight_gradient_units(g);
-    if (g.out_channels * g.patch() * g.out_plane() < parallel_conv_work) threads = 1;
-    threads = static_cast<int>(std::min<index_t>(threads, units));
-#if defined(_OPENMP)
-    if (threads > 1) {
-#pragma omp parallel num_threads(threads)
-        {
-            const index_t t = omp_get_thread_num(), count = omp_get_num_threads();
-            cpu_direct::weight_gradient(g, dy_t, padded, dw_t, units * t / count, units * (t + 1) / count);
-        }
-    } else
-#endif
-    {
-        cpu_direct::weight_gradient(g, dy_t, padded, dw_t, 0, units);
-    }
+    split_between_threads(g, cpu_direct::weight_gradient_units(g), threads, [&](index_t first, index_t last) {
+        cpu_direct::weight_gradient(g, dy_t, padded, dw_t, first, last);
+    });
     for (index_t o = 0; o < g.out_channels; ++o)
         for (index_t k = 0; k < g.patch(); ++k) dw[o * g.patch() + k] += dw_t[k * ldo + o];
 }
