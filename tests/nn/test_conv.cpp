@@ -167,6 +167,9 @@ TEST_CASE("convolutions on Chroma's kernels match the Eigen path, forward and ba
     // tiles span two output rows and end in part-empty segments.
     require_kernels_match_eigen<Conv2d<8, 16, 3, 1, 1>>(Shape{.n = 2, .c = 8, .h = 16, .w = 16});
     require_kernels_match_eigen<Conv2d<8, 16, 3, 1, 1>>(Shape{.n = 2, .c = 8, .h = 5, .w = 37});
+    // Small planes batch-wide, large enough for the products to take both threads.
+    require_kernels_match_eigen<Conv2d<64, 64, 3, 1, 2, 2>>(Shape{.n = 8, .c = 64, .h = 8, .w = 8});
+    require_kernels_match_eigen<Conv2d<32, 64, 3, 2, 1>>(Shape{.n = 8, .c = 32, .h = 16, .w = 16});
     require_kernels_match_eigen<ConvTranspose2d<6, 5, 4, 2, 1>>(Shape{.n = 2, .c = 6, .h = 5, .w = 7});
     require_kernels_match_eigen<ConvTranspose2d<3, 4, 3, 2, 1, 1>>(Shape{.n = 2, .c = 3, .h = 4, .w = 4});
     require_kernels_match_eigen<ConvTranspose2d<40, 16, 4, 2, 1>>(Shape{.n = 1, .c = 40, .h = 12, .w = 12});
