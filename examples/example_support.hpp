@@ -54,6 +54,7 @@ struct PhotoSource {
     std::string folder;  // a folder: `images` photos of it (0: all), split 90/10 by file name
     std::string packed;  // or a file made by `chroma pack`: 10% of its images held out by name
     int images = 0;
+    double calibration_fraction = 0;  // this share of the training part is left out (data::calibration_seed)
     int batch = 16;
     int threads = 2;  // decoding and augmenting threads
     chroma::distributed::Communicator* ranks = nullptr;  // several: `batch` is the global batch, shared out
@@ -110,6 +111,12 @@ int with_photo_loaders(const char* program, const PhotoSource& source, const Mak
             std::printf("%s: %zu images of %d x %d\n", source.packed.c_str(), packed->size(), packed->width(),
                         packed->height());
             auto split = data::split_dataset(packed, 0.1);
+            if (source.calibration_fraction > 0) {
+                auto calibrated = data::split_subset(split.train, source.calibration_fraction, data::calibration_seed);
+                std::printf("leaving out %zu training images for calibration (--calibration-fraction %g)\n",
+                            calibrated.validation.size(), source.calibration_fraction);
+                split.train = std::move(calibrated.train);
+            }
             data::Loader training(std::move(split.train), make_transform(true, true), train_options);
             data::Loader validation(std::move(split.validation), make_transform(false, true), validation_options);
             return run(training, validation);
@@ -117,7 +124,14 @@ int with_photo_loaders(const char* program, const PhotoSource& source, const Mak
         const auto all = data::list_images(source.folder);
         const auto chosen =
             source.images > 0 ? data::sample_files(all, static_cast<std::size_t>(source.images), 0, source.folder) : all;
-        const data::FileSplit split = data::split_by_file(chosen, 0.1, 0, source.folder);
+        data::FileSplit split = data::split_by_file(chosen, 0.1, 0, source.folder);
+        if (source.calibration_fraction > 0) {
+            auto calibrated = data::split_by_file(split.train, source.calibration_fraction, data::calibration_seed,
+                                                  source.folder);
+            std::printf("leaving out %zu training images for calibration (--calibration-fraction %g)\n",
+                        calibrated.validation.size(), source.calibration_fraction);
+            split.train = std::move(calibrated.train);
+        }
         std::printf("%s: %zu images, using %zu: %zu to train, %zu to validate\n", source.folder.c_str(), all.size(),
                     chosen.size(), split.train.size(), split.validation.size());
         data::Loader training(data::ImageFiles(split.train), make_transform(true, false), train_options);

@@ -57,11 +57,16 @@ using namespace chroma;
 
 namespace {
 
+//
+// --calibration-fraction F leaves that share of the training photos out (a seeded split by name,
+// data::calibration_seed), so a decoding can be chosen afterwards on photos the model never saw:
+// `chroma evaluate --split calibration --calibration-fraction F`.
 struct Settings {
     std::string folder, packed, out = "runs/photos";
     std::string model = "resnet-unet", pretrained, init_from;
     int release_encoder = 0;  // the 1-based epoch from which a pretrained encoder trains; 0: never
     int images = 200, epochs = 30, batch = 16, threads = 2;
+    double calibration_fraction = 0;  // > 0: this share of the training photos is left out
     int size = 0, crop = 0;  // 0: the model's own (resnet-unet 160 and 128 px, photo-unet 64 and 56)
     double learning_rate = 2e-3;
     double final_learning_rate = -1;  // < 0: a constant rate
@@ -80,8 +85,8 @@ int usage(const char* program) {
                  "usage: %s FOLDER [--model resnet-unet|resnet-unet-classifier|photo-unet] [--pretrained FILE]\n"
                  "                 [--release-encoder EPOCH] [--init-from MODEL.safetensors] [--temperature T]\n"
                  "                 [--images N] [--epochs N] [--batch N] [--lr X] [--final-lr X] [--anneal-from EPOCH]\n"
-                 "                 [--crop PX] [--zoom MIN_FRACTION]"
-                 "                 [--rebalance LAMBDA] [--out DIR] [--resume] [--sync-batch-norm]\n"
+                 "                 [--crop PX] [--zoom MIN_FRACTION] [--rebalance LAMBDA] [--calibration-fraction F]\n"
+                 "                 [--out DIR] [--resume] [--sync-batch-norm]\n"
                  "       %s --packed FILE [--epochs N] ...   (a file made by `chroma pack`)\n",
                  program, program);
     return 2;
@@ -190,6 +195,7 @@ int main(int argc, char** argv) {
         const std::string arg = argv[i];
         auto value = [&] { return examples::option_value(argc, argv, i, usage); };
         if (arg == "--images") s.images = std::atoi(value());
+        else if (arg == "--calibration-fraction") s.calibration_fraction = std::atof(value());
         else if (arg == "--model") s.model = value();
         else if (arg == "--pretrained") s.pretrained = value();
         else if (arg == "--init-from") s.init_from = value();
@@ -231,13 +237,15 @@ int main(int argc, char** argv) {
     }
     if ((s.images != 0 && s.images < 10) || s.epochs < 1 || s.batch < 1 || s.crop < 8 || s.crop % 8 != 0 ||
         !(s.rebalance >= 0.0 && s.rebalance <= 1.0) || s.anneal_from < 1 || s.anneal_from > s.epochs ||
-        !(s.zoom >= 0.0 && s.zoom <= 1.0)) {
+        !(s.zoom >= 0.0 && s.zoom <= 1.0) || !(s.calibration_fraction >= 0.0 && s.calibration_fraction < 1.0)) {
         std::fprintf(stderr, "--images must be 0 (all) or at least 10, --epochs and --batch at least 1, --crop a "
-                             "multiple of 8, --rebalance and --zoom in [0, 1], --anneal-from an epoch of the run\n");
+                             "multiple of 8, --rebalance and --zoom in [0, 1], --calibration-fraction in [0, 1), "
+                             "--anneal-from an epoch of the run\n");
         return 2;
     }
 
-    const examples::PhotoSource source{.folder = s.folder, .packed = s.packed, .images = s.images, .batch = s.batch,
+    const examples::PhotoSource source{.folder = s.folder, .packed = s.packed, .images = s.images,
+                                       .calibration_fraction = s.calibration_fraction, .batch = s.batch,
                                        .threads = s.threads, .ranks = s.ranks};
     auto train = [&](auto& training, auto& validation) { return train_with_chosen_task(training, validation, s); };
     const auto transform = s.zoom > 0.0 ? examples::resize_and_zoom(s.size, s.crop, s.zoom)

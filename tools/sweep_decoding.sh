@@ -4,7 +4,9 @@
 # photos it was trained on, never on the validation photos it is judged on.
 #   tools/sweep_decoding.sh MODEL [DATA] [IMAGES] [TEMPERATURES] [LAMBDAS] [MIRROR]
 #   tools/sweep_decoding.sh runs/classifier/checkpoint.ckpt ../shared/data/train 400 "0.38 0.6" "1 0.7 0.5"
-# MIRROR (yes or no, default no) is colorize's --mirror-average.
+# MIRROR (yes or no, default no) is colorize's --mirror-average. SPLIT=calibration (with
+# CALIBRATION_FRACTION, default 0.1) scores the photos a run's --calibration-fraction left out
+# instead: training photos the model never saw.
 # Prints one line per decoding: PSNR and CIEDE2000 against gray, colourfulness against the truth's
 # (with the model's and the truth's colourfulness, so the ratio can be read past two decimals).
 set -euo pipefail
@@ -14,13 +16,15 @@ images=${3:-400}
 temperatures=${4:-"0.38 0.6 1"}
 lambdas=${5:-"1 0.7 0.5 0.35 0.2"}
 mirror=${6:-no}
+split=${SPLIT:-train}
+calibration_fraction=${CALIBRATION_FRACTION:-0.1}
 chroma=${CHROMA:-build/apps/chroma/chroma}
-printf '%-34s %s\n' "decoding" "model - gray on $images training photos"
+printf '%-34s %s\n' "decoding" "model - gray on $images $split photos"
 for t in $temperatures; do
     for l in $lambdas; do
         decoding="annealed:$t"
         [[ "$l" != 1 ]] && decoding+=",rebalance:$l"
-        report=$("$chroma" evaluate --data "$data" --split train --images "$images" --model "$model" \
+        report=$("$chroma" evaluate --data "$data" --split "$split" --calibration-fraction "$calibration_fraction" --images "$images" --model "$model" \
                  --decode "$decoding" --mirror-average "$mirror" --grid none --quiet)
         scores=$(grep '^model - gray' <<<"$report")
         ratio=$(awk '$1 == "model" && $2 != "-" { m = $5 } $1 == "ground" { t = $6 } END { if (t > 0) printf "%.3f", m / t }' <<<"$report")

@@ -40,9 +40,12 @@ inline std::string evaluate_help() {
                "options:\n"
                "  --data DIR            the photos (required)\n") +
            model_options_help +
-           "  --split all|validation|train  which photos: all, or the validation (or training) part of\n"
-           "                        the trainers' seeded split by file name (default all)\n"
+           "  --split all|validation|train|calibration  which photos: all, or the validation (or\n"
+           "                        training) part of the trainers' seeded split by file name, or the\n"
+           "                        calibration photos a trainer's --calibration-fraction left out\n"
+           "                        of the training part (default all)\n"
            "  --validation-fraction X  the split's validation fraction (default 0.1)\n"
+           "  --calibration-fraction X  the training part's calibration share (default 0.1)\n"
            "  --images N            at most N photos, a fixed sample (default: all chosen)\n"
            "  --compare FILE        another model (e.g. an earlier one) to score and show beside --model\n"
            "  --grid FILE           the comparison grid (default evaluate_grid.png; none: no grid)\n"
@@ -82,7 +85,7 @@ inline std::string scores_row(const char* name, const metrics::ColorizationScore
 
 inline int run_evaluate(const std::vector<std::string>& args) {
     const Arguments a(args,
-                      {"--data", "--model", "--decode", "--size", "--backend", "--chroma-gain", "--mirror-average", "--split", "--validation-fraction",
+                      {"--data", "--model", "--decode", "--size", "--backend", "--chroma-gain", "--mirror-average", "--split", "--validation-fraction", "--calibration-fraction",
                        "--images", "--grid", "--grid-rows", "--threads", "--compare"},
                       {"--quiet", "--help"}, {{"-h", "--help"}});
     if (a.has("--help")) {
@@ -94,16 +97,19 @@ inline int run_evaluate(const std::vector<std::string>& args) {
     if (a.has("--threads")) cpu::set_threads(static_cast<int>(a.integer("--threads", 1, 1, 1024)));
     const std::filesystem::path folder = a.text("--data", "");
     const std::string split = a.text("--split", "all");
-    if (split != "all" && split != "validation" && split != "train")
-        throw usage_failure("--split must be all, validation or train, got '" + split + "'");
+    if (split != "all" && split != "validation" && split != "train" && split != "calibration")
+        throw usage_failure("--split must be all, validation, train or calibration, got '" + split + "'");
     const double fraction = std::stod(a.text("--validation-fraction", "0.1"));
+    const double calibration_fraction = std::stod(a.text("--calibration-fraction", "0.1"));
     const auto images = a.integer("--images", 0, 0, 1LL << 30);
     const std::string grid_path = a.text("--grid", "evaluate_grid.png");
     const auto grid_rows = static_cast<std::size_t>(a.integer("--grid-rows", 8, 0, 1000));
 
     auto files = data::list_images(folder);
     if (files.empty()) throw usage_failure("no images under '" + folder.string() + "'");
-    if (split != "all") {
+    if (split == "calibration") {
+        files = data::split_off_calibration(files, fraction, calibration_fraction, folder).validation;
+    } else if (split != "all") {
         auto halves = data::split_by_file(files, fraction, 0, folder);
         files = split == "validation" ? halves.validation : halves.train;
     }

@@ -10127,6 +10127,19 @@ inline FileSplit split_by_file(const std::vector<std::filesystem::path>& files, 
     return split;
 }
 
+/// The seed of the calibration split: a share of the training part that a run can leave out
+/// (the trainers' --calibration-fraction) so that what is chosen after training, such as a
+/// classifier's decoding, is chosen on photos the model never saw, without looking at validation.
+inline constexpr std::uint64_t calibration_seed = 0xCA1;
+
+/// The training part of split_by_file(files, validation_fraction, 0, root), divided again:
+/// `train` keeps what a calibrated run trains on, `validation` holds its calibration photos.
+inline FileSplit split_off_calibration(const std::vector<std::filesystem::path>& files, double validation_fraction,
+                                       double calibration_fraction, const std::filesystem::path& root = {}) {
+    return split_by_file(split_by_file(files, validation_fraction, 0, root).train, calibration_fraction,
+                         calibration_seed, root);
+}
+
 /// A deterministic sample of `count` files spread over the whole list (the lowest-ranked by the
 /// same hash as split_by_file), in the input's order: a small, varied subset for quick runs.
 inline std::vector<std::filesystem::path> sample_files(const std::vector<std::filesystem::path>& files,
@@ -10361,6 +10374,8 @@ public:
     std::size_t size() const { return indices_.size(); }
     std::string name(std::size_t index) const { return dataset_->name(indices_.at(index)); }
     FloatImage load(std::size_t index) const { return dataset_->load(indices_.at(index)); }
+    const std::shared_ptr<const Dataset>& dataset() const { return dataset_; }
+    const std::vector<std::size_t>& indices() const { return indices_; }
 
 private:
     std::shared_ptr<const Dataset> dataset_;
@@ -10382,6 +10397,17 @@ DatasetSplit<Dataset> split_dataset(std::shared_ptr<const Dataset> dataset, doub
     std::vector<std::size_t> train, validation;
     for (std::size_t i = 0; i < in_validation.size(); ++i) (in_validation[i] ? validation : train).push_back(i);
     return {Subset<Dataset>(dataset, std::move(train)), Subset<Dataset>(dataset, std::move(validation))};
+}
+
+/// Splits a subset again by image name (as split_dataset), e.g. a run's calibration photos out
+/// of its training part. Both parts index the subset's own dataset, so the type stays the same.
+template <ImageDataset Dataset>
+DatasetSplit<Dataset> split_subset(const Subset<Dataset>& subset, double fraction, std::uint64_t seed) {
+    const std::vector<bool> chosen =
+        choose_validation(subset.size(), [&](std::size_t i) { return subset.name(i); }, fraction, seed);
+    std::vector<std::size_t> kept, held_out;
+    for (std::size_t i = 0; i < chosen.size(); ++i) (chosen[i] ? held_out : kept).push_back(subset.indices()[i]);
+    return {Subset<Dataset>(subset.dataset(), std::move(kept)), Subset<Dataset>(subset.dataset(), std::move(held_out))};
 }
 
 }  // namespace chroma::data

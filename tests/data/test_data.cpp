@@ -8,6 +8,7 @@
 #include <chroma/data/loader.hpp>
 #include <chroma/data/pack.hpp>
 #include <chroma/data/packed_dataset.hpp>
+#include <chroma/data/subset.hpp>
 
 #include <cstdint>
 #include <filesystem>
@@ -112,6 +113,39 @@ TEST_CASE("split_by_file is deterministic, disjoint, 90/10 and stable when files
     for (const auto& f : a.validation) kept += std::count(c.validation.begin(), c.validation.end(), f) ? 1 : 0;
     CHECK(kept >= 18);
     CHECK_THROWS_AS(split_by_file(files, 1.5), usage_error);
+}
+
+TEST_CASE("calibration photos come out of the training part, the same from files and from any dataset", "[data]") {
+    std::vector<fs::path> files;
+    for (int i = 0; i < 300; ++i) files.push_back("img_" + std::to_string(i) + ".jpg");
+    const FileSplit halves = split_by_file(files, 0.1);
+    const FileSplit calibration = split_off_calibration(files, 0.1, 0.2);
+    CHECK(calibration.validation.size() == 54);  // round(0.2 x 270)
+    CHECK(calibration.train.size() == 216);
+    const std::set<fs::path> validation(halves.validation.begin(), halves.validation.end());
+    std::set<fs::path> training_part;
+    for (const auto& f : calibration.validation) {
+        CHECK(validation.count(f) == 0);
+        CHECK(training_part.insert(f).second);
+    }
+    for (const auto& f : calibration.train) {
+        CHECK(validation.count(f) == 0);
+        CHECK(training_part.insert(f).second);
+    }
+    CHECK(training_part == std::set<fs::path>(halves.train.begin(), halves.train.end()));
+    // Its own seed: not the photos the validation seed would pick from the same list.
+    CHECK(calibration.validation != split_by_file(halves.train, 0.2, 0).validation);
+
+    // A dataset with the same names (a packed file's are the photos' relative paths) splits alike.
+    const auto dataset = std::make_shared<const ImageFiles>(files);
+    const auto split = split_dataset(dataset, 0.1);
+    const auto calibrated = split_subset(split.train, 0.2, calibration_seed);
+    REQUIRE(calibrated.validation.size() == calibration.validation.size());
+    REQUIRE(calibrated.train.size() == calibration.train.size());
+    for (std::size_t i = 0; i < calibrated.validation.size(); ++i)
+        CHECK(calibrated.validation.name(i) == calibration.validation[i].string());
+    for (std::size_t i = 0; i < calibrated.train.size(); ++i)
+        CHECK(calibrated.train.name(i) == calibration.train[i].string());
 }
 
 TEST_CASE("CIFAR-10 binary records decode to RGB with labels; damaged files name the file", "[data]") {

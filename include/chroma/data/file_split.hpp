@@ -63,6 +63,19 @@ inline FileSplit split_by_file(const std::vector<std::filesystem::path>& files, 
     return split;
 }
 
+/// The seed of the calibration split: a share of the training part that a run can leave out
+/// (the trainers' --calibration-fraction) so that what is chosen after training, such as a
+/// classifier's decoding, is chosen on photos the model never saw, without looking at validation.
+inline constexpr std::uint64_t calibration_seed = 0xCA1;
+
+/// The training part of split_by_file(files, validation_fraction, 0, root), divided again:
+/// `train` keeps what a calibrated run trains on, `validation` holds its calibration photos.
+inline FileSplit split_off_calibration(const std::vector<std::filesystem::path>& files, double validation_fraction,
+                                       double calibration_fraction, const std::filesystem::path& root = {}) {
+    return split_by_file(split_by_file(files, validation_fraction, 0, root).train, calibration_fraction,
+                         calibration_seed, root);
+}
+
 /// A deterministic sample of `count` files spread over the whole list (the lowest-ranked by the
 /// same hash as split_by_file), in the input's order: a small, varied subset for quick runs.
 inline std::vector<std::filesystem::path> sample_files(const std::vector<std::filesystem::path>& files,

@@ -27,6 +27,8 @@ public:
     std::size_t size() const { return indices_.size(); }
     std::string name(std::size_t index) const { return dataset_->name(indices_.at(index)); }
     FloatImage load(std::size_t index) const { return dataset_->load(indices_.at(index)); }
+    const std::shared_ptr<const Dataset>& dataset() const { return dataset_; }
+    const std::vector<std::size_t>& indices() const { return indices_; }
 
 private:
     std::shared_ptr<const Dataset> dataset_;
@@ -48,6 +50,17 @@ DatasetSplit<Dataset> split_dataset(std::shared_ptr<const Dataset> dataset, doub
     std::vector<std::size_t> train, validation;
     for (std::size_t i = 0; i < in_validation.size(); ++i) (in_validation[i] ? validation : train).push_back(i);
     return {Subset<Dataset>(dataset, std::move(train)), Subset<Dataset>(dataset, std::move(validation))};
+}
+
+/// Splits a subset again by image name (as split_dataset), e.g. a run's calibration photos out
+/// of its training part. Both parts index the subset's own dataset, so the type stays the same.
+template <ImageDataset Dataset>
+DatasetSplit<Dataset> split_subset(const Subset<Dataset>& subset, double fraction, std::uint64_t seed) {
+    const std::vector<bool> chosen =
+        choose_validation(subset.size(), [&](std::size_t i) { return subset.name(i); }, fraction, seed);
+    std::vector<std::size_t> kept, held_out;
+    for (std::size_t i = 0; i < chosen.size(); ++i) (chosen[i] ? held_out : kept).push_back(subset.indices()[i]);
+    return {Subset<Dataset>(subset.dataset(), std::move(kept)), Subset<Dataset>(subset.dataset(), std::move(held_out))};
 }
 
 }  // namespace chroma::data
