@@ -235,6 +235,16 @@ TEST_CASE("evaluate scores a model and the gray baseline and draws a grid", "[cl
     CHECK(grid.height > 3 * 32);
     CHECK_THROWS_WITH(run(cli::run_evaluate, {"--model", model.string()}), Catch::Contains("--data"));
 
+    // The calibration split: of the 3 training files (validation 1 of 4), half (2) are held out.
+    std::string calibration;
+    REQUIRE(run(cli::run_evaluate, {"--data", photos.string(), "--model", model.string(), "--split", "calibration",
+                                    "--validation-fraction", "0.25", "--calibration-fraction", "0.5", "--grid", "none",
+                                    "--quiet"},
+                &calibration) == 0);
+    CHECK_THAT(calibration, Catch::Contains("data: 2 photos") && Catch::Contains("(calibration split)"));
+    CHECK_THROWS_WITH(run(cli::run_evaluate, {"--data", photos.string(), "--model", model.string(), "--split", "tests"}),
+                      Catch::Contains("calibration") && Catch::Contains("'tests'"));
+
     // --compare scores a second model on the same photos and adds its column to the grid: the
     // same model compared with itself gives the same differences from gray.
     std::string compared;
