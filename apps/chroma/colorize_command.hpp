@@ -6,6 +6,7 @@
 #include <iostream>
 #include <map>
 #include <new>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -46,6 +47,12 @@ inline std::string colorize_help() {
            "                        input had colour), at most --compare-height pixels tall (default 512)\n"
            "  --grid FILE           also write one PNG of every photo: gray | colourised | original (when\n"
            "                        the input had colour), a row each, 160 pixels tall\n"
+           "  --hints FILE          points of colour for a user-guided model (siggraph17, siggraph17-small),\n"
+           "                        one photo only: JSON {\"points\": [{\"x\": 120, \"y\": 64, \"rgb\": [40, 90, 200],\n"
+           "                        \"radius\": 4}, {\"x\": 30, \"y\": 200, \"lab\": [55, -30, 40]}]}, x and y in\n"
+           "                        the photo's pixels; only the colour's chroma is used\n"
+           "  --hints-from PHOTO N  N points of colour taken from PHOTO, a colour photo of the same size\n"
+           "                        (the photo itself shows what N true colours would give)\n"
            "  --threads N           CPU threads (default: all cores)\n"
            "  --max-pixels N        refuse photos with more pixels than this (default 268435456)\n"
            "  --force               replace existing results\n"
@@ -53,6 +60,45 @@ inline std::string colorize_help() {
 }
 
 namespace detail {
+
+/// --hints-from PHOTO N: its two values are taken out of the arguments before they are parsed.
+struct HintsFrom {
+    std::filesystem::path reference;
+    int count = 0;
+};
+
+inline std::optional<HintsFrom> take_hints_from(std::vector<std::string>& args) {
+    const auto at = std::find(args.begin(), args.end(), "--hints-from");
+    if (at == args.end()) return std::nullopt;
+    const auto index = static_cast<std::size_t>(at - args.begin());
+    char* end = nullptr;
+    const long count = index + 2 < args.size() ? std::strtol(args[index + 2].c_str(), &end, 10) : -1;
+    if (index + 2 >= args.size() || args[index + 2].empty() || *end != '\0' || count < 0 || count > 10000)
+        throw usage_failure("--hints-from needs a colour photo and a number of points from 0 to 10000, e.g. "
+                            "--hints-from photo.jpg 10");
+    HintsFrom hints{.reference = args[index + 1], .count = static_cast<int>(count)};
+    args.erase(at, at + 3);
+    return hints;
+}
+
+/// The points of colour for `photo`: read from --hints FILE, or taken from --hints-from's
+/// reference, each over a square about 3 model pixels wide.
+inline std::vector<inference::HintPoint> hint_points_for(const Image& photo, const std::string& hints_file,
+                                                         const std::optional<HintsFrom>& hints_from,
+                                                         const inference::ModelTraits& traits, ImageLimits limits) {
+    if (!hints_file.empty()) return inference::read_hint_points(hints_file, photo.width, photo.height);
+    const Image reference = load_image(hints_from->reference, 0, limits);
+    if (reference.width != photo.width || reference.height != photo.height)
+        throw usage_failure("--hints-from: " + hints_from->reference.string() + " is " + std::to_string(reference.width) +
+                            " x " + std::to_string(reference.height) + ", the photo " + std::to_string(photo.width) +
+                            " x " + std::to_string(photo.height) + "; the reference must have the photo's size");
+    if (reference.channels < 3)
+        throw usage_failure("--hints-from: " + hints_from->reference.string() + " has no colour to take hints from");
+    const double photo_pixels_per_model_pixel =
+        static_cast<double>(std::min(photo.width, photo.height)) / std::max(1, traits.native_size);
+    const double radius = std::max(0.0, std::round(1.5 * photo_pixels_per_model_pixel - 0.5));
+    return inference::sample_hint_points(reference, hints_from->count, radius);
+}
 
 struct ColorizeJob {
     std::filesystem::path input, output;
@@ -164,10 +210,11 @@ inline std::filesystem::path comparison_path(const std::filesystem::path& output
 
 }  // namespace detail
 
-inline int run_colorize(const std::vector<std::string>& args) {
+inline int run_colorize(std::vector<std::string> args) {
+    const std::optional<detail::HintsFrom> hints_from = detail::take_hints_from(args);
     const Arguments a(args,
                       {"--output", "--model", "--decode", "--size", "--backend", "--chroma-gain", "--mirror-average", "--threads", "--max-pixels",
-                       "--compare-height", "--grid"},
+                       "--compare-height", "--grid", "--hints"},
                       {"--compare", "--force", "--quiet", "--help"}, {{"-o", "--output"}, {"-h", "--help"}});
     if (a.has("--help")) {
         std::cout << colorize_help();
@@ -187,6 +234,15 @@ inline int run_colorize(const std::vector<std::string>& args) {
     const auto jobs = detail::plan_jobs(a.positional(), out, a.has("--force"));
     auto model = chosen_model(a);
     if (!quiet) std::cout << "model: " << model_summary(*model) << "\n";
+    const std::string hints_file = a.text("--hints", "");
+    const bool hinted = !hints_file.empty() || hints_from.has_value();
+    if (!hints_file.empty() && hints_from) throw usage_failure("give --hints or --hints-from, not both");
+    if (hinted && jobs.size() != 1)
+        throw usage_failure("hints are points of one photo: colourise one photo with --hints or --hints-from (" +
+                            std::to_string(jobs.size()) + " inputs were given)");
+    if (hinted && !model->traits().takes_hints)
+        throw usage_failure(model->traits().architecture + " takes no hints: give a user-guided model with --model "
+                            "(siggraph17 or siggraph17-small, trained by examples/train_hints)");
 
     train::Progress progress("colorize", static_cast<long long>(jobs.size()), "images", quiet ? nullptr : stderr);
     std::vector<std::string> failures;
@@ -198,6 +254,11 @@ inline int run_colorize(const std::vector<std::string>& args) {
             Image original;
             if ((compare || !grid_path.empty()) && had_colour)
                 original = inference::preview(photo, std::max(compare_height, 160));
+            if (hinted) {
+                auto points = detail::hint_points_for(photo, hints_file, hints_from, model->traits(), limits);
+                if (!quiet) std::cout << "hints: " << points.size() << " point" << (points.size() == 1 ? "" : "s") << "\n";
+                model->set_hints(std::move(points), photo.width, photo.height);
+            }
             const Image result = inference::colorize(*model, std::move(photo));
             if (!job.output.parent_path().empty()) std::filesystem::create_directories(job.output.parent_path());
             save_image(job.output, result);

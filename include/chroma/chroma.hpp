@@ -87,12 +87,14 @@
 #include "train/regression_task.hpp"
 #include "train/classification_task.hpp"
 #include "train/rebalanced_regression_task.hpp"
+#include "train/hints_task.hpp"
 #include "train/trainer.hpp"
 #include "train/gan_trainer.hpp"
 
 // Colourising photos at full resolution (inference/model_file.hpp, which builds any seed model
 // from a file by name, instantiates all of them: include it yourself where you need it)
 #include "inference/colorizer.hpp"
+#include "inference/hint_points.hpp"
 #include "inference/decoding_text.hpp"
 #include "inference/colorize_image.hpp"
 

@@ -12712,7 +12712,8 @@ inline std::unique_ptr<CsvLog> open_run_log(const std::filesystem::path& path, b
 //
 // A task offers: input(batch) -> model input; loss(prediction, batch, grad) -> value (writing
 // the gradient w.r.t. the prediction); predicted_ab(prediction) -> ab in CIELAB units;
-// describe() -> a line for logs.
+// describe() -> a line for logs; optionally start_pass(validation), called before each training
+// and validation pass (HintsTask restarts its validation hints there).
 #include <string>
 
 
@@ -13064,6 +13065,241 @@ private:
 
 }  // namespace chroma::train
 // ---- end chroma/train/rebalanced_regression_task.hpp ----
+// ---- begin chroma/train/hints_task.hpp ----
+// HintsTask trains a user-guided colouriser (models::Siggraph17Network) as Zhang et al.'s
+// SIGGRAPH 2017 paper does (section 3.3): every batch gets simulated hints drawn from its own
+// truth (data::simulate_hints), the model sees (L - 50) / 100, the hint ab / 110 and the hint
+// mask, and regresses ab / 110 under the paper's smooth L1 loss (Huber, delta = 1 ab unit).
+//
+// Training draws new hints every step. Validation draws the same hints on every pass (its own
+// seed, restarted by start_pass), so its loss and scores compare from one epoch to the next.
+#include <cstdint>
+#include <string>
+
+// ---- begin chroma/models/siggraph17.hpp ----
+// Zhang, Zhu, Isola, Geng, Lin, Yu and Efros's SIGGRAPH 2017 user-guided colourisation network
+// ("Real-Time User-Guided Image Colorization with Learned Deep Priors"), with the module structure
+// and parameter names of the official PyTorch port (github richzhang/colorization,
+// colorizers/siggraph17.py), so its released weights load by name:
+//   model1 ... model7           conv blocks, each ReLU after every conv and BatchNorm at the end
+//                               (model1.0.weight, model1.4.running_mean, ...); model5 and model6
+//                               dilated by 2
+//   model8up, model9up, model10up   4x4 stride-2 transposed convs (model8up.0.weight)
+//   model3short8, model2short9, model1short10   3x3 convs from the encoder, added to the
+//                               upsampled decoder features (the U-Net's shortcuts)
+//   model8, model9, model10     decoder blocks opening with ReLU; model10 ends in LeakyReLU(0.2)
+//   model_out                   1x1 conv to 2 channels, tanh
+// Subsampling between encoder blocks keeps every second pixel (x[:, :, ::2, ::2]), as the port
+// does, rather than striding a convolution.
+//
+// The input has 4 channels: (L - 50) / 100, the hint ab / 110 and the hint mask (1 where a user
+// gave a colour, 0 elsewhere); the output is ab / 110 in (-1, 1). Sides must be multiples of 8.
+// The released state_dict also holds model_class (a 1x1 conv to 529 classes used only by the
+// original training's classification loss, never by the forward); import_siggraph17 skips it.
+#include <functional>
+#include <set>
+#include <string>
+
+// ---- begin chroma/models/inline.hpp ----
+// Inline<Spec>: a child whose parameters appear directly under its container's name, without a
+// name or index of its own. A PyTorch module often keeps a U-Net's skips as attributes beside the
+// blocks they join ("model2", "skip2_9"); nesting them in Chroma's Skip would otherwise add an
+// index ("1.model2.0.weight"). Inline keeps the PyTorch names ("model2.0.weight").
+#include <string>
+
+
+namespace chroma {
+
+template <class Spec>
+struct Inline {
+    static constexpr int in_channels = Spec::in_channels;
+    static constexpr int out_channels = Spec::out_channels;
+    using inner = Spec;
+    template <class T, class B>
+    using layer = layer_t<Spec, T, B>;
+};
+
+namespace detail {
+// An empty name is what containers treat as "no level of its own" (join_name and error paths
+// skip it), as Skip does for its inner path.
+template <class Spec>
+struct child_name_of<Inline<Spec>> {
+    static std::string get(const std::string&) { return ""; }
+};
+}  // namespace detail
+
+}  // namespace chroma
+// ---- end chroma/models/inline.hpp ----
+
+namespace chroma::models {
+
+/// The official port's constants: L is centred by 50 and scaled by 100, ab scaled by 110.
+inline constexpr double siggraph17_l_cent = 50.0, siggraph17_l_norm = 100.0, siggraph17_ab_norm = 110.0;
+
+namespace siggraph17 {
+
+/// 3x3 convs (dilation d, padding d: the size is kept), ReLU after each, BatchNorm at the end.
+template <int In, int Out, int Dilation = 1>
+using TwoConvBlock = Sequential<Conv2d<In, Out, 3, 1, Dilation, Dilation>, ReLU,
+                                Conv2d<Out, Out, 3, 1, Dilation, Dilation>, ReLU, BatchNorm2d<Out>>;
+template <int In, int Out, int Dilation = 1>
+using ThreeConvBlock = Sequential<Conv2d<In, Out, 3, 1, Dilation, Dilation>, ReLU,
+                                  Conv2d<Out, Out, 3, 1, Dilation, Dilation>, ReLU,
+                                  Conv2d<Out, Out, 3, 1, Dilation, Dilation>, ReLU, BatchNorm2d<Out>>;
+
+/// x[:, :, ::2, ::2]: a 1x1 max pool of stride 2 keeps every second pixel, with no parameters.
+using KeepEverySecondPixel = MaxPool2d<1, 2>;
+
+/// x2 learned upsampling, as a one-module Sequential ("model8up.0.weight").
+template <int In, int Out>
+using Up = Sequential<ConvTranspose2d<In, Out, 4, 2, 1>>;
+
+/// A shortcut from the encoder: one 3x3 conv in a one-module Sequential ("model3short8.0.weight").
+template <int In, int Out>
+using Shortcut = Sequential<Conv2d<In, Out, 3, 1, 1>>;
+
+/// Decoder features plus a shortcut, added (the port's `model8up(x) + model3short8(y)`).
+template <class Decoder, class ShortcutSpec>
+using Added = Inline<Skip<Decoder, ShortcutSpec, AddThen<Identity>>>;
+
+}  // namespace siggraph17
+
+/// (L, hint ab, hint mask), normalised [N,4,H,W] -> ab / 110 [N,2,H,W], with W channels at full
+/// resolution, 2W, 4W and 8W below (the paper's W is 64). Written inside out, as ColorNetUNet:
+/// each Added runs one encoder level ... its upsampling, beside its shortcut.
+template <int W>
+using Siggraph17Network = Sequential<
+    Named<"model1", siggraph17::TwoConvBlock<4, W>>,
+    siggraph17::Added<
+        Sequential<
+            siggraph17::KeepEverySecondPixel, Named<"model2", siggraph17::TwoConvBlock<W, 2 * W>>,
+            siggraph17::Added<
+                Sequential<
+                    siggraph17::KeepEverySecondPixel, Named<"model3", siggraph17::ThreeConvBlock<2 * W, 4 * W>>,
+                    siggraph17::Added<
+                        Sequential<siggraph17::KeepEverySecondPixel,
+                                   Named<"model4", siggraph17::ThreeConvBlock<4 * W, 8 * W>>,
+                                   Named<"model5", siggraph17::ThreeConvBlock<8 * W, 8 * W, 2>>,
+                                   Named<"model6", siggraph17::ThreeConvBlock<8 * W, 8 * W, 2>>,
+                                   Named<"model7", siggraph17::ThreeConvBlock<8 * W, 8 * W>>,
+                                   Named<"model8up", siggraph17::Up<8 * W, 4 * W>>>,
+                        Named<"model3short8", siggraph17::Shortcut<4 * W, 4 * W>>>,
+                    Named<"model8", Sequential<ReLU, Conv2d<4 * W, 4 * W, 3, 1, 1>, ReLU, Conv2d<4 * W, 4 * W, 3, 1, 1>,
+                                               ReLU, BatchNorm2d<4 * W>>>,
+                    Named<"model9up", siggraph17::Up<4 * W, 2 * W>>>,
+                Named<"model2short9", siggraph17::Shortcut<2 * W, 2 * W>>>,
+            Named<"model9", Sequential<ReLU, Conv2d<2 * W, 2 * W, 3, 1, 1>, ReLU, BatchNorm2d<2 * W>>>,
+            Named<"model10up", siggraph17::Up<2 * W, 2 * W>>>,
+        Named<"model1short10", siggraph17::Shortcut<W, 2 * W>>>,
+    Named<"model10", Sequential<ReLU, Conv2d<2 * W, 2 * W, 3, 1, 1>, LeakyReLU<0.2f>>>,
+    Named<"model_out", Sequential<Conv2d<2 * W, 2, 1>, Tanh>>>;
+
+/// The paper's generator: 64 to 512 channels, 34 million parameters, the released weights' shape.
+using Siggraph17Generator = Siggraph17Network<64>;
+
+/// The same network at a quarter of the width (16 to 128 channels, about 1/16 of the parameters
+/// and the arithmetic): a size that trains on a CPU in hours, as the bundled colouriser does.
+using Siggraph17Small = Siggraph17Network<16>;
+
+static_assert(Siggraph17Generator::in_channels == 4 && Siggraph17Generator::out_channels == 2,
+              "Siggraph17Generator maps L, hint ab and hint mask (4 channels) to ab (2 channels)");
+
+/// Loads the official port's state_dict (exported as safetensors) into a generator: every
+/// tensor the generator has must be there, and the only others allowed are model_class's, which
+/// the forward never uses.
+template <class Net>
+void import_siggraph17(const io::SafetensorsFile& file, Net& generator) {
+    io::load_safetensors(file, generator, /*strict=*/false);
+    std::set<std::string, std::less<>> own;
+    generator.visit_parameters([&](std::string_view name, auto&) { own.emplace(name); });
+    for (const auto& name : file.names()) {
+        if (!own.contains(name) && !name.starts_with("model_class."))
+            throw io::file_error("the SIGGRAPH17 file has tensor '" + name +
+                                 "', which is neither the generator's nor model_class's");
+    }
+}
+
+}  // namespace chroma::models
+// ---- end chroma/models/siggraph17.hpp ----
+
+namespace chroma::train {
+
+class HintsTask {
+public:
+    /// delta = 1 ab unit, in the model's ab / 110 units.
+    static constexpr double huber_delta = 1.0 / models::siggraph17_ab_norm;
+
+    explicit HintsTask(std::uint64_t seed = 1, data::HintOptions options = {})
+        : seed_(seed), options_(options), training_hints_(seed), validation_hints_(seed ^ validation_stream),
+          loss_(huber_delta) {}
+
+    /// Called by the trainer before each pass over the data: validation restarts its hints.
+    void start_pass(bool validation) {
+        validating_ = validation;
+        if (validation) validation_hints_ = Rng(seed_ ^ validation_stream);
+    }
+
+    /// [N,4,H,W]: normalised L, then the hints' ab / 110, then their mask.
+    const Tensor<float>& input(const Batch& batch) {
+        const data::Hints hints = data::simulate_hints(batch.ab, validating_ ? validation_hints_ : training_hints_,
+                                                       options_);
+        return input_with(batch.lightness, hints);
+    }
+
+    /// The model input for given hints (ab in CIELAB units, as data::Hints holds them): what
+    /// colourising with a person's hints feeds the network.
+    const Tensor<float>& input_with(const Tensor<float>& lightness, const data::Hints& hints) {
+        const Shape s = lightness.shape();
+        if (s.c != 1 || hints.ab.shape() != Shape{.n = s.n, .c = 2, .h = s.h, .w = s.w} ||
+            hints.mask.shape() != Shape{.n = s.n, .c = 1, .h = s.h, .w = s.w})
+            throw shape_error("HintsTask: L " + s.str() + " needs hint ab [N,2,H,W] and a mask [N,1,H,W] of its size, got " +
+                              hints.ab.shape().str() + " and " + hints.mask.shape().str());
+        input_.resize(Shape{.n = s.n, .c = 4, .h = s.h, .w = s.w});
+        const index_t plane = s.plane();
+        for (index_t n = 0; n < s.n; ++n) {
+            const float* l = lightness.data() + n * plane;
+            const float* ab = hints.ab.data() + n * 2 * plane;
+            const float* mask = hints.mask.data() + n * plane;
+            float* out = input_.data() + n * 4 * plane;
+            for (index_t i = 0; i < plane; ++i) {
+                out[i] = static_cast<float>((l[i] - models::siggraph17_l_cent) / models::siggraph17_l_norm);
+                out[plane + i] = static_cast<float>(ab[i] / models::siggraph17_ab_norm);
+                out[2 * plane + i] = static_cast<float>(ab[plane + i] / models::siggraph17_ab_norm);
+                out[3 * plane + i] = mask[i];
+            }
+        }
+        return input_;
+    }
+
+    double loss(const Tensor<float>& prediction, const Batch& batch, Tensor<float>& grad) {
+        target_.resize(batch.ab.shape());
+        kernels::copy(batch.ab, target_);
+        color::normalize_in_place(target_, color::ab_over_110);
+        return loss_.forward_backward(prediction, target_, grad);
+    }
+
+    const Tensor<float>& predicted_ab(const Tensor<float>& prediction) {
+        ab_out_.resize(prediction.shape());
+        kernels::copy(prediction, ab_out_);
+        color::denormalize_in_place(ab_out_, color::ab_over_110);
+        return ab_out_;
+    }
+
+    std::string describe() const { return "regression of ab from L and simulated hints, smooth L1 (delta 1 ab unit)"; }
+
+private:
+    static constexpr std::uint64_t validation_stream = 0x5A11D;
+
+    std::uint64_t seed_;
+    data::HintOptions options_;
+    Rng training_hints_, validation_hints_;
+    bool validating_ = false;
+    loss::SmoothL1Loss loss_;
+    Tensor<float> input_, target_, ab_out_;
+};
+
+}  // namespace chroma::train
+// ---- end chroma/train/hints_task.hpp ----
 // ---- begin chroma/train/trainer.hpp ----
 // The training loop for any model and task: epochs of batches, validation with every colour
 // metric beside the gray baseline, early stopping, and what a person watching needs: a progress
@@ -13417,6 +13653,7 @@ private:
     template <class Source>
     stop_reason train_epoch(Source& train, int epoch, EpochRecord& record) {
         model_.train();
+        if constexpr (requires { task_.start_pass(false); }) task_.start_pass(false);
         train.start_epoch(epoch);
         double epoch_images = static_cast<double>(train.images_per_epoch());
         communicator().all_reduce_sum(std::span<double>(&epoch_images, 1));
@@ -13466,6 +13703,7 @@ private:
     template <class Source>
     void validate(Source& validation, int epoch, EpochRecord& record) {
         model_.eval();
+        if constexpr (requires { task_.start_pass(true); }) task_.start_pass(true);
         validation.start_epoch(0);  // the same order every time
         detail::ScoreMean model_scores, gray_scores;
         double loss_sum = 0;
@@ -14339,7 +14577,196 @@ private:
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
+// ---- begin chroma/inference/hint_points.hpp ----
+// Points of colour a person gives a user-guided model (models::Siggraph17Network), in the
+// photo's own pixel coordinates, and how they reach the network at its smaller input size.
+//
+//   read_hint_points(file, width, height)  a hints file (below), checked against the photo
+//   sample_hint_points(reference, count)   points taken from a colour photo (the demo and the
+//                                          evaluation: "what if a person gave N true colours")
+//   rasterize_hints(points, ...)           the hint ab and mask at the model's input size
+//
+// A hints file is JSON: {"points": [{"x": 120, "y": 64, "rgb": [40, 90, 200], "radius": 4},
+// {"x": 30, "y": 200, "lab": [55, -30, 40]}, {"x": 5, "y": 9, "rgb": "#2860c8"}]}. x and y are
+// pixels from the top-left corner (fractions allowed); the colour is sRGB (0-255, or #rrggbb) or
+// CIELAB, of which only the chroma (a, b) is used: the photo keeps its own lightness. radius
+// (pixels, default 0) makes the point a square of side 2 radius + 1; every point covers at least
+// the one model pixel it falls in.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+
+namespace chroma::inference {
+
+struct HintPoint {
+    double x = 0, y = 0;  // photo pixels from the top-left corner
+    double radius = 0;    // half the side of the square it covers, in photo pixels
+    float a = 0, b = 0;   // the chroma it asks for, CIELAB
+};
+
+namespace detail {
+
+inline float hint_number(const io::json::value& v, const std::string& where, const std::string& field) {
+    if (!v.is_number()) throw io::file_error(where + ": '" + field + "' must be a number");
+    const double number = v.as_number();
+    if (!std::isfinite(number)) throw io::file_error(where + ": '" + field + "' is not finite");
+    return static_cast<float>(number);
+}
+
+/// The a, b of an sRGB colour given as [r, g, b] (0-255) or "#rrggbb".
+inline void hint_ab_from_rgb(const io::json::value& v, const std::string& where, HintPoint& point) {
+    float rgb[3] = {0, 0, 0};
+    if (v.is_string()) {
+        const std::string& text = v.as_string();
+        const bool hex = text.size() == 7 && text[0] == '#' &&
+                         std::all_of(text.begin() + 1, text.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+        if (!hex) throw io::file_error(where + ": 'rgb' text must be #rrggbb, got '" + text + "'");
+        for (int c = 0; c < 3; ++c) rgb[c] = static_cast<float>(std::stoi(text.substr(1 + 2 * c, 2), nullptr, 16));
+    } else if (v.is_array() && v.as_array().size() == 3) {
+        for (int c = 0; c < 3; ++c) {
+            rgb[c] = hint_number(v.as_array()[static_cast<std::size_t>(c)], where, "rgb");
+            if (!(rgb[c] >= 0.0f && rgb[c] <= 255.0f)) throw io::file_error(where + ": 'rgb' values must be 0 to 255");
+        }
+    } else {
+        throw io::file_error(where + ": 'rgb' must be [r, g, b] (0-255) or \"#rrggbb\"");
+    }
+    const auto lab = color::srgb_to_lab(color::Rgb<float>{rgb[0] / 255.0f, rgb[1] / 255.0f, rgb[2] / 255.0f},
+                                        color::lab_space<float>());
+    point.a = lab.a;
+    point.b = lab.b;
+}
+
+}  // namespace detail
+
+/// The points of a hints file (format above), each checked to lie inside a width x height photo.
+/// Errors name the file and the point (counting from 1).
+inline std::vector<HintPoint> read_hint_points(const std::filesystem::path& file, int width, int height) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) throw io::file_error(file.string() + ": cannot read the hints file");
+    std::ostringstream text;
+    text << in.rdbuf();
+    const io::json::value document = io::json::parse(text.str(), file.string());
+    if (!document.is_object() || !document.as_object().contains("points") ||
+        !document.as_object().at("points").is_array())
+        throw io::file_error(file.string() + ": a hints file is an object with a \"points\" array");
+    std::vector<HintPoint> points;
+    const auto& list = document.as_object().at("points").as_array();
+    for (std::size_t i = 0; i < list.size(); ++i) {
+        const std::string where = file.string() + ": point " + std::to_string(i + 1);
+        if (!list[i].is_object()) throw io::file_error(where + " is not an object");
+        const auto& fields = list[i].as_object();
+        for (const auto& [name, value] : fields)
+            if (name != "x" && name != "y" && name != "rgb" && name != "lab" && name != "radius")
+                throw io::file_error(where + ": unknown field '" + name + "' (x, y, rgb or lab, radius)");
+        if (!fields.contains("x") || !fields.contains("y")) throw io::file_error(where + " needs x and y");
+        HintPoint point;
+        point.x = detail::hint_number(fields.at("x"), where, "x");
+        point.y = detail::hint_number(fields.at("y"), where, "y");
+        if (!(point.x >= 0 && point.x < width && point.y >= 0 && point.y < height))
+            throw io::file_error(where + " at (" + std::to_string(point.x) + ", " + std::to_string(point.y) +
+                                 ") is outside the " + std::to_string(width) + " x " + std::to_string(height) + " photo");
+        if (fields.contains("radius")) {
+            point.radius = detail::hint_number(fields.at("radius"), where, "radius");
+            if (!(point.radius >= 0)) throw io::file_error(where + ": 'radius' must be 0 or more");
+        }
+        if (fields.contains("rgb") == fields.contains("lab"))
+            throw io::file_error(where + " needs one colour: \"rgb\" or \"lab\"");
+        if (fields.contains("rgb")) {
+            detail::hint_ab_from_rgb(fields.at("rgb"), where, point);
+        } else {
+            const auto& lab = fields.at("lab");
+            if (!lab.is_array() || lab.as_array().size() != 3) throw io::file_error(where + ": 'lab' must be [L, a, b]");
+            point.a = detail::hint_number(lab.as_array()[1], where, "lab");
+            point.b = detail::hint_number(lab.as_array()[2], where, "lab");
+            if (std::abs(point.a) > 128 || std::abs(point.b) > 128)
+                throw io::file_error(where + ": 'lab' a and b must lie in [-128, 128]");
+        }
+        points.push_back(point);
+    }
+    return points;
+}
+
+/// The hint ab (CIELAB) and mask [1,*,height,width] at a model's input size for points given in
+/// a photo_width x photo_height photo. A point covers the model pixels whose centres fall in its
+/// square, and at least the pixel it lies in; where points overlap, the later one wins.
+inline data::Hints rasterize_hints(const std::vector<HintPoint>& points, int photo_width, int photo_height, int width,
+                                   int height) {
+    if (photo_width < 1 || photo_height < 1 || width < 1 || height < 1)
+        throw usage_error("rasterize_hints: sizes must be positive");
+    data::Hints hints{Tensor<float>(Shape{.n = 1, .c = 2, .h = height, .w = width}),
+                      Tensor<float>(Shape{.n = 1, .c = 1, .h = height, .w = width})};
+    hints.ab.fill(0.0f);
+    hints.mask.fill(0.0f);
+    const double sx = static_cast<double>(width) / photo_width, sy = static_cast<double>(height) / photo_height;
+    const index_t plane = static_cast<index_t>(width) * height;
+    for (const HintPoint& p : points) {
+        // The square spans photo coordinates [x - radius, x + radius + 1); model pixel m covers
+        // [m / sx, (m + 1) / sx), so it is in when its centre (m + 0.5) / sx is.
+        const auto first = [](double low, double scale) { return static_cast<int>(std::ceil(low * scale - 0.5)); };
+        const auto last = [](double high, double scale) { return static_cast<int>(std::floor(high * scale - 0.5)); };
+        const int cx = std::clamp(static_cast<int>(p.x * sx), 0, width - 1);
+        const int cy = std::clamp(static_cast<int>(p.y * sy), 0, height - 1);
+        const int x0 = std::clamp(std::min(cx, first(p.x - p.radius, sx)), 0, width - 1);
+        const int x1 = std::clamp(std::max(cx, last(p.x + p.radius + 1, sx)), 0, width - 1);
+        const int y0 = std::clamp(std::min(cy, first(p.y - p.radius, sy)), 0, height - 1);
+        const int y1 = std::clamp(std::max(cy, last(p.y + p.radius + 1, sy)), 0, height - 1);
+        for (int y = y0; y <= y1; ++y)
+            for (int x = x0; x <= x1; ++x) {
+                const index_t i = static_cast<index_t>(y) * width + x;
+                hints.ab.data()[i] = p.a;
+                hints.ab.data()[plane + i] = p.b;
+                hints.mask.data()[i] = 1.0f;
+            }
+    }
+    return hints;
+}
+
+/// `count` points taken from a colour photo: positions drawn as training draws them (a normal
+/// around the middle, clamped inside), each asking for the mean a, b of the reference over a
+/// square of side 2 radius + 1 photo pixels. The same seed gives the same points.
+inline std::vector<HintPoint> sample_hint_points(const Image& reference, int count, double radius,
+                                                 std::uint64_t seed = 1) {
+    if (reference.channels < 3)
+        throw usage_error("sample_hint_points: the reference must be a colour photo, not " +
+                          std::to_string(reference.channels) + " channel(s)");
+    if (count < 0 || !(radius >= 0)) throw usage_error("sample_hint_points: count and radius must be 0 or more");
+    Rng rng(seed);
+    const auto space = color::lab_space<float>();
+    std::vector<HintPoint> points;
+    for (int k = 0; k < count; ++k) {
+        const auto position = [&](int size) {
+            return std::clamp(std::floor(rng.normal(size / 2.0, size / 4.0)), 0.0, size - 1.0);
+        };
+        HintPoint p{.x = position(reference.width), .y = position(reference.height), .radius = radius};
+        const int r = static_cast<int>(radius);
+        double sum_a = 0, sum_b = 0;
+        int pixels = 0;
+        for (int y = std::max(0, static_cast<int>(p.y) - r); y <= std::min(reference.height - 1, static_cast<int>(p.y) + r); ++y)
+            for (int x = std::max(0, static_cast<int>(p.x) - r); x <= std::min(reference.width - 1, static_cast<int>(p.x) + r); ++x) {
+                const std::uint8_t* px = reference.pixels.data() +
+                                         (static_cast<std::size_t>(y) * reference.width + x) * static_cast<std::size_t>(reference.channels);
+                const auto lab = color::srgb_to_lab(color::Rgb<float>{px[0] / 255.0f, px[1] / 255.0f, px[2] / 255.0f}, space);
+                sum_a += lab.a;
+                sum_b += lab.b;
+                ++pixels;
+            }
+        p.a = static_cast<float>(sum_a / pixels);
+        p.b = static_cast<float>(sum_b / pixels);
+        points.push_back(p);
+    }
+    return points;
+}
+
+}  // namespace chroma::inference
+// ---- end chroma/inference/hint_points.hpp ----
 
 namespace chroma::inference {
 
@@ -14349,6 +14776,7 @@ struct ModelTraits {
     int native_size = 64;      // the shorter side of the images it was trained on, in pixels
     int size_multiple = 8;     // input sides must be multiples of this
     bool classifier = false;   // a 313-bin classifier: decoding applies
+    bool takes_hints = false;  // a user-guided model: set_hints applies
 };
 
 /// A chroma gain written as text ("1.25"), or nothing when it is not a number in (0, 10].
@@ -14388,6 +14816,15 @@ public:
         chroma_gain_ = gain;
     }
     float chroma_gain() const noexcept { return chroma_gain_; }
+
+    /// Points of colour for a user-guided model (traits().takes_hints), in the pixels of a
+    /// photo_width x photo_height photo; every predict_ab of that photo follows them until they
+    /// change. Other models have no use for them, and say so.
+    virtual void set_hints(std::vector<HintPoint> points, int photo_width, int photo_height) {
+        (void)points, (void)photo_width, (void)photo_height;
+        throw usage_error(traits_.architecture + " takes no hints; the user-guided models (siggraph17, "
+                          "siggraph17-small) do");
+    }
 
     /// Also predict from the mirrored photo and average the two (see above).
     void set_mirror_average(bool on) noexcept { mirror_average_ = on; }
@@ -14915,36 +15352,6 @@ inline Image lightness_picture(const Image& image) {
 // unscaled) and multiply the tanh output by 110 (colornet_ab, the code's unnormalize_ab) for ab.
 // Both nets work on any size that is a multiple of 8; the U-Net needs that, the autoencoder
 // returns 8 * ceil(size / 8) otherwise.
-// ---- begin chroma/models/inline.hpp ----
-// Inline<Spec>: a child whose parameters appear directly under its container's name, without a
-// name or index of its own. A PyTorch module often keeps a U-Net's skips as attributes beside the
-// blocks they join ("model2", "skip2_9"); nesting them in Chroma's Skip would otherwise add an
-// index ("1.model2.0.weight"). Inline keeps the PyTorch names ("model2.0.weight").
-#include <string>
-
-
-namespace chroma {
-
-template <class Spec>
-struct Inline {
-    static constexpr int in_channels = Spec::in_channels;
-    static constexpr int out_channels = Spec::out_channels;
-    using inner = Spec;
-    template <class T, class B>
-    using layer = layer_t<Spec, T, B>;
-};
-
-namespace detail {
-// An empty name is what containers treat as "no level of its own" (join_name and error paths
-// skip it), as Skip does for its inner path.
-template <class Spec>
-struct child_name_of<Inline<Spec>> {
-    static std::string get(const std::string&) { return ""; }
-};
-}  // namespace detail
-
-}  // namespace chroma
-// ---- end chroma/models/inline.hpp ----
 
 namespace chroma::models {
 
@@ -15169,112 +15576,6 @@ static_assert(PhotoUNet::in_channels == 1 && PhotoUNet::out_channels == 2,
 
 }  // namespace chroma::models
 // ---- end chroma/models/photo_unet.hpp ----
-// ---- begin chroma/models/siggraph17.hpp ----
-// Zhang, Zhu, Isola, Geng, Lin, Yu and Efros's SIGGRAPH 2017 user-guided colourisation network
-// ("Real-Time User-Guided Image Colorization with Learned Deep Priors"), with the module structure
-// and parameter names of the official PyTorch port (github richzhang/colorization,
-// colorizers/siggraph17.py), so its released weights load by name:
-//   model1 ... model7           conv blocks, each ReLU after every conv and BatchNorm at the end
-//                               (model1.0.weight, model1.4.running_mean, ...); model5 and model6
-//                               dilated by 2
-//   model8up, model9up, model10up   4x4 stride-2 transposed convs (model8up.0.weight)
-//   model3short8, model2short9, model1short10   3x3 convs from the encoder, added to the
-//                               upsampled decoder features (the U-Net's shortcuts)
-//   model8, model9, model10     decoder blocks opening with ReLU; model10 ends in LeakyReLU(0.2)
-//   model_out                   1x1 conv to 2 channels, tanh
-// Subsampling between encoder blocks keeps every second pixel (x[:, :, ::2, ::2]), as the port
-// does, rather than striding a convolution.
-//
-// The input has 4 channels: (L - 50) / 100, the hint ab / 110 and the hint mask (1 where a user
-// gave a colour, 0 elsewhere); the output is ab / 110 in (-1, 1). Sides must be multiples of 8.
-// The released state_dict also holds model_class (a 1x1 conv to 529 classes used only by the
-// original training's classification loss, never by the forward); import_siggraph17 skips it.
-#include <functional>
-#include <set>
-#include <string>
-
-
-namespace chroma::models {
-
-/// The official port's constants: L is centred by 50 and scaled by 100, ab scaled by 110.
-inline constexpr double siggraph17_l_cent = 50.0, siggraph17_l_norm = 100.0, siggraph17_ab_norm = 110.0;
-
-namespace siggraph17 {
-
-/// 3x3 convs (dilation d, padding d: the size is kept), ReLU after each, BatchNorm at the end.
-template <int In, int Out, int Dilation = 1>
-using TwoConvBlock = Sequential<Conv2d<In, Out, 3, 1, Dilation, Dilation>, ReLU,
-                                Conv2d<Out, Out, 3, 1, Dilation, Dilation>, ReLU, BatchNorm2d<Out>>;
-template <int In, int Out, int Dilation = 1>
-using ThreeConvBlock = Sequential<Conv2d<In, Out, 3, 1, Dilation, Dilation>, ReLU,
-                                  Conv2d<Out, Out, 3, 1, Dilation, Dilation>, ReLU,
-                                  Conv2d<Out, Out, 3, 1, Dilation, Dilation>, ReLU, BatchNorm2d<Out>>;
-
-/// x[:, :, ::2, ::2]: a 1x1 max pool of stride 2 keeps every second pixel, with no parameters.
-using KeepEverySecondPixel = MaxPool2d<1, 2>;
-
-/// x2 learned upsampling, as a one-module Sequential ("model8up.0.weight").
-template <int In, int Out>
-using Up = Sequential<ConvTranspose2d<In, Out, 4, 2, 1>>;
-
-/// A shortcut from the encoder: one 3x3 conv in a one-module Sequential ("model3short8.0.weight").
-template <int In, int Out>
-using Shortcut = Sequential<Conv2d<In, Out, 3, 1, 1>>;
-
-/// Decoder features plus a shortcut, added (the port's `model8up(x) + model3short8(y)`).
-template <class Decoder, class ShortcutSpec>
-using Added = Inline<Skip<Decoder, ShortcutSpec, AddThen<Identity>>>;
-
-}  // namespace siggraph17
-
-/// (L, hint ab, hint mask), normalised [N,4,H,W] -> ab / 110 [N,2,H,W]. Written inside out, as
-/// ColorNetUNet: each Added runs one encoder level ... its upsampling, beside its shortcut.
-using Siggraph17Generator = Sequential<
-    Named<"model1", siggraph17::TwoConvBlock<4, 64>>,
-    siggraph17::Added<
-        Sequential<
-            siggraph17::KeepEverySecondPixel, Named<"model2", siggraph17::TwoConvBlock<64, 128>>,
-            siggraph17::Added<
-                Sequential<
-                    siggraph17::KeepEverySecondPixel, Named<"model3", siggraph17::ThreeConvBlock<128, 256>>,
-                    siggraph17::Added<
-                        Sequential<siggraph17::KeepEverySecondPixel,
-                                   Named<"model4", siggraph17::ThreeConvBlock<256, 512>>,
-                                   Named<"model5", siggraph17::ThreeConvBlock<512, 512, 2>>,
-                                   Named<"model6", siggraph17::ThreeConvBlock<512, 512, 2>>,
-                                   Named<"model7", siggraph17::ThreeConvBlock<512, 512>>,
-                                   Named<"model8up", siggraph17::Up<512, 256>>>,
-                        Named<"model3short8", siggraph17::Shortcut<256, 256>>>,
-                    Named<"model8", Sequential<ReLU, Conv2d<256, 256, 3, 1, 1>, ReLU, Conv2d<256, 256, 3, 1, 1>, ReLU,
-                                               BatchNorm2d<256>>>,
-                    Named<"model9up", siggraph17::Up<256, 128>>>,
-                Named<"model2short9", siggraph17::Shortcut<128, 128>>>,
-            Named<"model9", Sequential<ReLU, Conv2d<128, 128, 3, 1, 1>, ReLU, BatchNorm2d<128>>>,
-            Named<"model10up", siggraph17::Up<128, 128>>>,
-        Named<"model1short10", siggraph17::Shortcut<64, 128>>>,
-    Named<"model10", Sequential<ReLU, Conv2d<128, 128, 3, 1, 1>, LeakyReLU<0.2f>>>,
-    Named<"model_out", Sequential<Conv2d<128, 2, 1>, Tanh>>>;
-
-static_assert(Siggraph17Generator::in_channels == 4 && Siggraph17Generator::out_channels == 2,
-              "Siggraph17Generator maps L, hint ab and hint mask (4 channels) to ab (2 channels)");
-
-/// Loads the official port's state_dict (exported as safetensors) into a generator: every
-/// tensor the generator has must be there, and the only others allowed are model_class's, which
-/// the forward never uses.
-template <class Net>
-void import_siggraph17(const io::SafetensorsFile& file, Net& generator) {
-    io::load_safetensors(file, generator, /*strict=*/false);
-    std::set<std::string, std::less<>> own;
-    generator.visit_parameters([&](std::string_view name, auto&) { own.emplace(name); });
-    for (const auto& name : file.names()) {
-        if (!own.contains(name) && !name.starts_with("model_class."))
-            throw io::file_error("the SIGGRAPH17 file has tensor '" + name +
-                                 "', which is neither the generator's nor model_class's");
-    }
-}
-
-}  // namespace chroma::models
-// ---- end chroma/models/siggraph17.hpp ----
 // ---- end chroma/models/models.hpp ----
 
 // Checking gradients of new layers

@@ -360,3 +360,52 @@ TEST_CASE("the bundled model colours the sample photos closer to the truth than 
     CHECK(ciede_change < -2.4);
     CHECK(colourfulness > 0.4);
 }
+
+TEST_CASE("colorize takes points of colour for a user-guided model, from a file or a reference photo", "[cli]") {
+    TemporaryFolder folder("colorize_hints");
+    const fs::path model = folder / "hints.safetensors";
+    inference::save_model_file(model, *inference::make_colorizer("siggraph17-small"), "untrained, for tests");
+    const fs::path photo = folder / "photo.png";
+    save_png(photo, gradient(48, 40, 3));
+    const fs::path hints = folder / "hints.json";
+    std::ofstream(hints) << R"({"points": [{"x": 10, "y": 12, "rgb": [20, 200, 40], "radius": 3}]})";
+
+    std::string printed;
+    REQUIRE(run(cli::run_colorize, {photo.string(), "-o", (folder / "a.png").string(), "--model", model.string(),
+                                    "--hints", hints.string()},
+                &printed) == 0);
+    CHECK_THAT(printed, Catch::Contains("hints: 1 point"));
+    REQUIRE(run(cli::run_colorize, {photo.string(), "-o", (folder / "b.png").string(), "--model", model.string(),
+                                    "--quiet"}) == 0);
+    // The point changes the colours (an untrained network still reads its input).
+    CHECK(load_image(folder / "a.png").pixels != load_image(folder / "b.png").pixels);
+    REQUIRE(run(cli::run_colorize, {photo.string(), "-o", (folder / "c.png").string(), "--model", model.string(),
+                                    "--hints-from", photo.string(), "5"},
+                &printed) == 0);
+    CHECK_THAT(printed, Catch::Contains("hints: 5 points"));
+
+    const fs::path other = folder / "other.png";
+    save_png(other, gradient(40, 40, 3));
+    const auto refused = [&](std::vector<std::string> args, const std::string& says) {
+        INFO(says);
+        args.insert(args.end(), {"--model", model.string(), "-o", (folder / "out").string(), "--quiet"});
+        CHECK_THROWS_WITH(run(cli::run_colorize, args), Catch::Contains(says));
+    };
+    refused({photo.string(), other.string(), "--hints", hints.string()}, "one photo");
+    refused({photo.string(), "--hints-from", photo.string()}, "--hints-from needs a colour photo and a number");
+    refused({photo.string(), "--hints-from", photo.string(), "many"}, "--hints-from needs");
+    refused({photo.string(), "--hints", hints.string(), "--hints-from", photo.string(), "2"}, "not both");
+    CHECK_THROWS_WITH(run(cli::run_colorize, {photo.string(), "-o", (folder / "d.png").string(), "--model",
+                                              model_file(folder).string(), "--hints", hints.string()}),
+                      Catch::Contains("light64 takes no hints"));
+    // A reference of another size, a point outside the photo: the photo is reported as failed.
+    REQUIRE(run(cli::run_colorize, {photo.string(), "-o", (folder / "f.png").string(), "--model", model.string(),
+                                    "--hints-from", other.string(), "5"},
+                &printed) == 1);
+    CHECK_THAT(printed, Catch::Contains("other.png is 40 x 40, the photo 48 x 40"));
+    std::ofstream(folder / "outside.json") << R"({"points": [{"x": 48, "y": 1, "lab": [50, 10, 10]}]})";
+    REQUIRE(run(cli::run_colorize, {photo.string(), "-o", (folder / "e.png").string(), "--model", model.string(),
+                                    "--hints", (folder / "outside.json").string()},
+                &printed) == 1);
+    CHECK_THAT(printed, Catch::Contains("outside.json: point 1") && Catch::Contains("outside the 48 x 40 photo"));
+}

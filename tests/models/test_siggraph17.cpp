@@ -27,6 +27,36 @@ TEST_CASE("SIGGRAPH17: parameter count of the twin, and the input's size kept") 
                       Catch::Contains("model1.0") && Catch::Contains("[N=1, C=1, H=16, W=16]"));
 }
 
+TEST_CASE("SIGGRAPH17 small: the same names, every channel count a quarter, 2.1 million parameters") {
+    Model<Siggraph17Generator> full(1);
+    Model<Siggraph17Small> small(1);
+    std::map<std::string, std::vector<index_t>> full_shapes;
+    full.visit_parameters([&](std::string_view name, Parameter<float>& p) {
+        const Shape s = p.value.shape();
+        full_shapes[std::string(name)] = {s.n, s.c, s.h, s.w};
+    });
+    std::size_t seen = 0;
+    small.visit_parameters([&](std::string_view name, Parameter<float>& p) {
+        INFO(name);
+        REQUIRE(full_shapes.contains(std::string(name)));
+        const auto& f = full_shapes[std::string(name)];
+        const Shape s = p.value.shape();
+        // Channel counts shrink by 4 except the 4 inputs (L, hint ab, mask), the 2 outputs (ab)
+        // and the single slots of biases and statistics.
+        const auto quarter = [](index_t c) { return c <= 4 ? c : c / 4; };
+        CHECK(s.n == quarter(f[0]));
+        CHECK(s.c == quarter(f[1]));
+        CHECK(s.h == f[2]);
+        CHECK(s.w == f[3]);
+        ++seen;
+    });
+    CHECK(seen == full_shapes.size());
+    // By hand: 3x3 convs (in x out x 9 + out), 4x4 transposed convs (in x out x 16 + out) and
+    // BatchNorm (2 per channel) of the network at 16, 32, 64 and 128 channels.
+    CHECK(small.parameter_count() == 2131458);
+    CHECK(small.output_shape(Shape{.n = 2, .c = 4, .h = 64, .w = 48}) == Shape{.n = 2, .c = 2, .h = 64, .w = 48});
+}
+
 TEST_CASE("SIGGRAPH17: every name and shape of the official state_dict but model_class, and no other") {
     const Fixture f("model_siggraph17");
     Model<Siggraph17Generator> model(3);

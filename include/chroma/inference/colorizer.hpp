@@ -29,6 +29,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "../color/decoding.hpp"
 #include "../color/normalization.hpp"
@@ -39,6 +40,7 @@
 #include "../train/batch.hpp"
 #include "../train/classification_task.hpp"
 #include "../train/regression_task.hpp"
+#include "hint_points.hpp"
 
 namespace chroma::inference {
 
@@ -48,6 +50,7 @@ struct ModelTraits {
     int native_size = 64;      // the shorter side of the images it was trained on, in pixels
     int size_multiple = 8;     // input sides must be multiples of this
     bool classifier = false;   // a 313-bin classifier: decoding applies
+    bool takes_hints = false;  // a user-guided model: set_hints applies
 };
 
 /// A chroma gain written as text ("1.25"), or nothing when it is not a number in (0, 10].
@@ -87,6 +90,15 @@ public:
         chroma_gain_ = gain;
     }
     float chroma_gain() const noexcept { return chroma_gain_; }
+
+    /// Points of colour for a user-guided model (traits().takes_hints), in the pixels of a
+    /// photo_width x photo_height photo; every predict_ab of that photo follows them until they
+    /// change. Other models have no use for them, and say so.
+    virtual void set_hints(std::vector<HintPoint> points, int photo_width, int photo_height) {
+        (void)points, (void)photo_width, (void)photo_height;
+        throw usage_error(traits_.architecture + " takes no hints; the user-guided models (siggraph17, "
+                          "siggraph17-small) do");
+    }
 
     /// Also predict from the mirrored photo and average the two (see above).
     void set_mirror_average(bool on) noexcept { mirror_average_ = on; }

@@ -21,6 +21,9 @@
 //   resnet-unet      the ResNet-18 U-Net regressing ab (models/resnet_unet.hpp, examples/train_photos)
 //   resnet-unet-classifier  the same trunk with a 313-bin head: the bundled model's network,
 //                    native 160 px, annealed mean T 0.38 unless its file records another decoding
+//   siggraph17       Zhang et al.'s user-guided generator (SIGGRAPH 2017), L and points of colour
+//                    in (Colorizer::set_hints)                native 256 px
+//   siggraph17-small the same network at a quarter of the width (examples/train_hints) 160 px
 //
 // This header instantiates every seed model: include it where a model is chosen at run time
 // (the chroma program), not in code that uses one model type.
@@ -41,8 +44,10 @@
 #include "../models/photo_unet.hpp"
 #include "../models/resnet_autoencoder.hpp"
 #include "../models/resnet_unet.hpp"
+#include "../models/siggraph17.hpp"
 #include "colorizer.hpp"
 #include "decoding_text.hpp"
+#include "hint_colorizer.hpp"
 
 namespace chroma::inference {
 
@@ -50,7 +55,8 @@ namespace chroma::inference {
 inline const std::vector<std::string>& architectures() {
     static const std::vector<std::string> names{"light64",     "eccv16",       "eccv16-official", "colornet-ae",
                                                 "colornet-unet", "resnet-ae", "gan-generator", "photo-unet",
-                                                "resnet-unet", "resnet-unet-classifier"};
+                                                "resnet-unet", "resnet-unet-classifier", "siggraph17",
+                                                "siggraph17-small"};
     return names;
 }
 
@@ -101,6 +107,10 @@ inline std::unique_ptr<Colorizer> make_colorizer(const std::string& architecture
         traits.size_multiple = 16;
         return std::make_unique<RegressionColorizer<ResNetUNet>>(traits, color::lightness_centered, color::ab_over_110);
     }
+    if (architecture == "siggraph17")  // user-guided: L and points of colour in (set_hints)
+        return std::make_unique<HintColorizer<Siggraph17Generator>>(regression(256));
+    if (architecture == "siggraph17-small")
+        return std::make_unique<HintColorizer<Siggraph17Small>>(regression(160));
     std::string known;
     for (const auto& name : architectures()) known += (known.empty() ? "" : ", ") + name;
     throw usage_error("unknown architecture '" + architecture + "'; known: " + known);

@@ -7,4 +7,4 @@
 #include "resnet_autoencoder.hpp"  // seed 002: ResNet18Encoder, ResNetAutoencoder
 #include "gan.hpp"                 // seed 004: PatchDiscriminator, EnergyDiscriminator, ZhangRegressionGenerator
 #include "photo_unet.hpp"          // the bundled model: PhotoUNet
-#include "siggraph17.hpp"          // Zhang et al. 2017, user-guided: Siggraph17Generator
+#include "siggraph17.hpp"          // Zhang et al. 2017, user-guided: Siggraph17Generator, Siggraph17Small

@@ -67,33 +67,42 @@ using Added = Inline<Skip<Decoder, ShortcutSpec, AddThen<Identity>>>;
 
 }  // namespace siggraph17
 
-/// (L, hint ab, hint mask), normalised [N,4,H,W] -> ab / 110 [N,2,H,W]. Written inside out, as
-/// ColorNetUNet: each Added runs one encoder level ... its upsampling, beside its shortcut.
-using Siggraph17Generator = Sequential<
-    Named<"model1", siggraph17::TwoConvBlock<4, 64>>,
+/// (L, hint ab, hint mask), normalised [N,4,H,W] -> ab / 110 [N,2,H,W], with W channels at full
+/// resolution, 2W, 4W and 8W below (the paper's W is 64). Written inside out, as ColorNetUNet:
+/// each Added runs one encoder level ... its upsampling, beside its shortcut.
+template <int W>
+using Siggraph17Network = Sequential<
+    Named<"model1", siggraph17::TwoConvBlock<4, W>>,
     siggraph17::Added<
         Sequential<
-            siggraph17::KeepEverySecondPixel, Named<"model2", siggraph17::TwoConvBlock<64, 128>>,
+            siggraph17::KeepEverySecondPixel, Named<"model2", siggraph17::TwoConvBlock<W, 2 * W>>,
             siggraph17::Added<
                 Sequential<
-                    siggraph17::KeepEverySecondPixel, Named<"model3", siggraph17::ThreeConvBlock<128, 256>>,
+                    siggraph17::KeepEverySecondPixel, Named<"model3", siggraph17::ThreeConvBlock<2 * W, 4 * W>>,
                     siggraph17::Added<
                         Sequential<siggraph17::KeepEverySecondPixel,
-                                   Named<"model4", siggraph17::ThreeConvBlock<256, 512>>,
-                                   Named<"model5", siggraph17::ThreeConvBlock<512, 512, 2>>,
-                                   Named<"model6", siggraph17::ThreeConvBlock<512, 512, 2>>,
-                                   Named<"model7", siggraph17::ThreeConvBlock<512, 512>>,
-                                   Named<"model8up", siggraph17::Up<512, 256>>>,
-                        Named<"model3short8", siggraph17::Shortcut<256, 256>>>,
-                    Named<"model8", Sequential<ReLU, Conv2d<256, 256, 3, 1, 1>, ReLU, Conv2d<256, 256, 3, 1, 1>, ReLU,
-                                               BatchNorm2d<256>>>,
-                    Named<"model9up", siggraph17::Up<256, 128>>>,
-                Named<"model2short9", siggraph17::Shortcut<128, 128>>>,
-            Named<"model9", Sequential<ReLU, Conv2d<128, 128, 3, 1, 1>, ReLU, BatchNorm2d<128>>>,
-            Named<"model10up", siggraph17::Up<128, 128>>>,
-        Named<"model1short10", siggraph17::Shortcut<64, 128>>>,
-    Named<"model10", Sequential<ReLU, Conv2d<128, 128, 3, 1, 1>, LeakyReLU<0.2f>>>,
-    Named<"model_out", Sequential<Conv2d<128, 2, 1>, Tanh>>>;
+                                   Named<"model4", siggraph17::ThreeConvBlock<4 * W, 8 * W>>,
+                                   Named<"model5", siggraph17::ThreeConvBlock<8 * W, 8 * W, 2>>,
+                                   Named<"model6", siggraph17::ThreeConvBlock<8 * W, 8 * W, 2>>,
+                                   Named<"model7", siggraph17::ThreeConvBlock<8 * W, 8 * W>>,
+                                   Named<"model8up", siggraph17::Up<8 * W, 4 * W>>>,
+                        Named<"model3short8", siggraph17::Shortcut<4 * W, 4 * W>>>,
+                    Named<"model8", Sequential<ReLU, Conv2d<4 * W, 4 * W, 3, 1, 1>, ReLU, Conv2d<4 * W, 4 * W, 3, 1, 1>,
+                                               ReLU, BatchNorm2d<4 * W>>>,
+                    Named<"model9up", siggraph17::Up<4 * W, 2 * W>>>,
+                Named<"model2short9", siggraph17::Shortcut<2 * W, 2 * W>>>,
+            Named<"model9", Sequential<ReLU, Conv2d<2 * W, 2 * W, 3, 1, 1>, ReLU, BatchNorm2d<2 * W>>>,
+            Named<"model10up", siggraph17::Up<2 * W, 2 * W>>>,
+        Named<"model1short10", siggraph17::Shortcut<W, 2 * W>>>,
+    Named<"model10", Sequential<ReLU, Conv2d<2 * W, 2 * W, 3, 1, 1>, LeakyReLU<0.2f>>>,
+    Named<"model_out", Sequential<Conv2d<2 * W, 2, 1>, Tanh>>>;
+
+/// The paper's generator: 64 to 512 channels, 34 million parameters, the released weights' shape.
+using Siggraph17Generator = Siggraph17Network<64>;
+
+/// The same network at a quarter of the width (16 to 128 channels, about 1/16 of the parameters
+/// and the arithmetic): a size that trains on a CPU in hours, as the bundled colouriser does.
+using Siggraph17Small = Siggraph17Network<16>;
 
 static_assert(Siggraph17Generator::in_channels == 4 && Siggraph17Generator::out_channels == 2,
               "Siggraph17Generator maps L, hint ab and hint mask (4 channels) to ab (2 channels)");

@@ -6,7 +6,8 @@
 //
 // A task offers: input(batch) -> model input; loss(prediction, batch, grad) -> value (writing
 // the gradient w.r.t. the prediction); predicted_ab(prediction) -> ab in CIELAB units;
-// describe() -> a line for logs.
+// describe() -> a line for logs; optionally start_pass(validation), called before each training
+// and validation pass (HintsTask restarts its validation hints there).
 #include <string>
 
 #include "../color/normalization.hpp"

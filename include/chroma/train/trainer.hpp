@@ -260,6 +260,7 @@ private:
     template <class Source>
     stop_reason train_epoch(Source& train, int epoch, EpochRecord& record) {
         model_.train();
+        if constexpr (requires { task_.start_pass(false); }) task_.start_pass(false);
         train.start_epoch(epoch);
         double epoch_images = static_cast<double>(train.images_per_epoch());
         communicator().all_reduce_sum(std::span<double>(&epoch_images, 1));
@@ -309,6 +310,7 @@ private:
     template <class Source>
     void validate(Source& validation, int epoch, EpochRecord& record) {
         model_.eval();
+        if constexpr (requires { task_.start_pass(true); }) task_.start_pass(true);
         validation.start_epoch(0);  // the same order every time
         detail::ScoreMean model_scores, gray_scores;
         double loss_sum = 0;

@@ -1,0 +1,75 @@
+#pragma once
+// HintColorizer: a user-guided model (models::Siggraph17Network) behind the Colorizer
+// interface. Its input is the photo's L plus the points of colour set by set_hints, drawn at the
+// model's input size (rasterize_hints); without points it colourises from L alone, as the paper's
+// network does with an empty mask. Mirror averaging mirrors the hints with the photo.
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "../train/hints_task.hpp"
+#include "colorizer.hpp"
+#include "hint_points.hpp"
+
+namespace chroma::inference {
+
+template <class Net>
+class HintColorizer final : public detail::NetColorizer<Net> {
+public:
+    explicit HintColorizer(ModelTraits traits) : detail::NetColorizer<Net>(with_hints(std::move(traits))) {}
+
+    void set_hints(std::vector<HintPoint> points, int photo_width, int photo_height) override {
+        if (photo_width < 1 || photo_height < 1)
+            throw usage_error(this->traits().architecture + ": hints need the photo's size, got " +
+                              std::to_string(photo_width) + " x " + std::to_string(photo_height));
+        points_ = std::move(points);
+        photo_width_ = photo_width;
+        photo_height_ = photo_height;
+    }
+    const std::vector<HintPoint>& hints() const noexcept { return points_; }
+
+    void set_decoding(const color::Decoding&) override {
+        throw usage_error(this->traits().architecture + " predicts ab directly (regression); decoding applies only to "
+                          "the 313-bin classifiers");
+    }
+    color::Decoding decoding() const override { return {}; }
+
+protected:
+    const Tensor<float>& model_ab(const Tensor<float>& lightness) override {
+        const Shape s = lightness.shape();
+        const int width = static_cast<int>(s.w), height = static_cast<int>(s.h);
+        // Without a photo size the points are read in the model's own pixels.
+        const data::Hints one = rasterize_hints(points_, photo_width_ > 0 ? photo_width_ : width,
+                                                photo_height_ > 0 ? photo_height_ : height, width, height);
+        data::Hints hints{Tensor<float>(Shape{.n = s.n, .c = 2, .h = s.h, .w = s.w}),
+                          Tensor<float>(Shape{.n = s.n, .c = 1, .h = s.h, .w = s.w})};
+        for (index_t n = 0; n < s.n; ++n) {  // the same points on every image of the batch
+            std::copy(one.ab.data(), one.ab.data() + one.ab.size(), hints.ab.data() + n * one.ab.size());
+            std::copy(one.mask.data(), one.mask.data() + one.mask.size(), hints.mask.data() + n * one.mask.size());
+        }
+        const Tensor<float>& input = task_.input_with(lightness, hints);
+        const Tensor<float>& ab = task_.predicted_ab(this->model_.forward(input));
+        if (!this->mirror_average()) return ab;
+        averaged_.resize(ab.shape());
+        std::copy(ab.data(), ab.data() + ab.size(), averaged_.data());
+        detail::mirror_width(input, mirrored_input_);
+        detail::mirror_width(task_.predicted_ab(this->model_.forward(mirrored_input_)), mirrored_);
+        float* mean = averaged_.data();
+        const float* other = mirrored_.data();
+        for (index_t i = 0; i < averaged_.size(); ++i) mean[i] = 0.5f * (mean[i] + other[i]);
+        return averaged_;
+    }
+
+private:
+    static ModelTraits with_hints(ModelTraits traits) {
+        traits.takes_hints = true;
+        return traits;
+    }
+
+    train::HintsTask task_;
+    std::vector<HintPoint> points_;
+    int photo_width_ = 0, photo_height_ = 0;
+    Tensor<float> averaged_, mirrored_input_, mirrored_;
+};
+
+}  // namespace chroma::inference
