@@ -94,10 +94,8 @@ inline std::vector<inference::HintPoint> hint_points_for(const Image& photo, con
                             " x " + std::to_string(photo.height) + "; the reference must have the photo's size");
     if (reference.channels < 3)
         throw usage_failure("--hints-from: " + hints_from->reference.string() + " has no colour to take hints from");
-    const double photo_pixels_per_model_pixel =
-        static_cast<double>(std::min(photo.width, photo.height)) / std::max(1, traits.native_size);
-    const double radius = std::max(0.0, std::round(1.5 * photo_pixels_per_model_pixel - 0.5));
-    return inference::sample_hint_points(reference, hints_from->count, radius);
+    return inference::sample_hint_points(reference, hints_from->count,
+                                         inference::hint_radius_for(photo.width, photo.height, traits.native_size));
 }
 
 struct ColorizeJob {

@@ -20,7 +20,9 @@
 #include <chroma/train/trainer.hpp>
 
 #include "arguments.hpp"
+#include "evaluate_hints.hpp"
 #include "model_choice.hpp"
+#include "scores_text.hpp"
 
 namespace chroma::cli {
 
@@ -50,43 +52,19 @@ inline std::string evaluate_help() {
            "  --compare FILE        another model (e.g. an earlier one) to score and show beside --model\n"
            "  --grid FILE           the comparison grid (default evaluate_grid.png; none: no grid)\n"
            "  --grid-rows N         photos in the grid (default 8)\n"
+           "  --hints N,N,...       a user-guided model (siggraph17, siggraph17-small) given N points of\n"
+           "                        each photo's true colour, for each N (e.g. 0,1,2,5,10,20,50,100):\n"
+           "                        a row of scores per N; the grid shows the first photos under each N\n"
+           "  --hints-plot FILE     with --hints: PSNR against N as a PNG\n"
            "  --threads N           CPU threads (default: all cores)\n"
            "  --quiet               no progress bar\n";
 }
 
-namespace detail {
-
-/// RGB copy of an 8-bit photo of 1 to 4 channels (grey repeated, alpha dropped).
-inline Image rgb_only(const Image& image) {
-    if (image.channels == 3) return image;
-    Image rgb{.width = image.width, .height = image.height, .channels = 3, .pixels = {}};
-    rgb.pixels.resize(image.pixel_count() * 3);
-    for (std::size_t i = 0; i < image.pixel_count(); ++i)
-        for (int c = 0; c < 3; ++c)
-            rgb.pixels[i * 3 + static_cast<std::size_t>(c)] =
-                image.pixels[i * static_cast<std::size_t>(image.channels) + (image.channels >= 3 ? static_cast<std::size_t>(c) : 0)];
-    return rgb;
-}
-
-/// printf-style text, so that everything goes through std::cout in order.
-template <class... Values>
-std::string format(const char* pattern, Values... values) {
-    char text[512];
-    std::snprintf(text, sizeof text, pattern, values...);
-    return text;
-}
-
-inline std::string scores_row(const char* name, const metrics::ColorizationScores& s) {
-    return format("%-14s %9.2f %7.4f %7.4f %14.2f %10.2f\n", name, s.psnr_rgb.value_or(0), s.ssim_rgb.value_or(0), s.auc,
-                  s.colourfulness.value_or(0), s.delta_e2000);
-}
-
-}  // namespace detail
 
 inline int run_evaluate(const std::vector<std::string>& args) {
     const Arguments a(args,
                       {"--data", "--model", "--decode", "--size", "--backend", "--chroma-gain", "--mirror-average", "--split", "--validation-fraction", "--calibration-fraction",
-                       "--images", "--grid", "--grid-rows", "--threads", "--compare"},
+                       "--images", "--grid", "--grid-rows", "--threads", "--compare", "--hints", "--hints-plot"},
                       {"--quiet", "--help"}, {{"-h", "--help"}});
     if (a.has("--help")) {
         std::cout << evaluate_help();
@@ -115,6 +93,20 @@ inline int run_evaluate(const std::vector<std::string>& args) {
     }
     if (images > 0) files = data::sample_files(files, static_cast<std::size_t>(images), 0, folder);
     auto model = chosen_model(a);
+    if (a.has("--hints")) {
+        if (!model->traits().takes_hints)
+            throw usage_failure("--hints scores a user-guided model (siggraph17, siggraph17-small); " +
+                                model->traits().architecture + " takes no hints");
+        if (a.has("--compare")) throw usage_failure("--hints scores one model; leave out --compare");
+        std::cout << "model: " << model_summary(*model) << "\ndata: " << files.size() << " photos from "
+                  << folder.string() << (split == "all" ? "" : " (" + split + " split)")
+                  << ", scored at full resolution with points of their true colour\n";
+        return detail::run_hints_evaluation(*model, files,
+                                            {.counts = detail::hint_counts_from_text(a.text("--hints", "")),
+                                             .grid_path = grid_path, .grid_rows = grid_rows,
+                                             .plot_path = a.text("--hints-plot", ""), .quiet = a.has("--quiet")});
+    }
+    if (a.has("--hints-plot")) throw usage_failure("--hints-plot draws the scores of --hints; give --hints too");
     std::unique_ptr<inference::Colorizer> other;
     if (a.has("--compare")) other = inference::load_colorizer(a.text("--compare", ""));
     const bool quiet = a.has("--quiet");

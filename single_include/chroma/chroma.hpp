@@ -12126,6 +12126,7 @@ PartialLoad load_matching_safetensors(const SafetensorsFile& file, Net& net) {
 #include <cstdio>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 // ---- begin chroma/draw/canvas.hpp ----
@@ -12309,6 +12310,7 @@ struct PlotOptions {
     std::string title;
     std::string x_label = "epoch";
     bool log_y = false;  // values <= 0 are skipped on a log axis
+    std::vector<std::pair<double, std::string>> x_ticks;  // given: these labelled x ticks, not five even ones
 };
 
 inline std::string tick_label(double v) {
@@ -12349,10 +12351,16 @@ inline Image line_plot(const std::vector<Series>& series, const PlotOptions& opt
         canvas.line(left, py(y), left + plot_w - 1, py(y), light_gray);
         const std::string label = tick_label(options.log_y ? std::pow(10.0, y) : y);
         canvas.text(left - 6 - Canvas::text_width(label), py(y) - 3, label, dark_gray);
+        if (!options.x_ticks.empty()) continue;
         const double x = x_min + (x_max - x_min) * k / 4.0;
         canvas.line(px(x), top, px(x), top + plot_h - 1, light_gray);
         const std::string xl = tick_label(x);
         canvas.text(px(x) - Canvas::text_width(xl) / 2, top + plot_h + 6, xl, dark_gray);
+    }
+    for (const auto& [x, label] : options.x_ticks) {
+        if (!(x >= x_min && x <= x_max)) continue;
+        canvas.line(px(x), top, px(x), top + plot_h - 1, light_gray);
+        canvas.text(px(x) - Canvas::text_width(label) / 2, top + plot_h + 6, label, dark_gray);
     }
     canvas.line(left, top, left, top + plot_h - 1, black);
     canvas.line(left, top + plot_h - 1, left + plot_w - 1, top + plot_h - 1, black);
@@ -14585,7 +14593,8 @@ private:
 //
 //   read_hint_points(file, width, height)  a hints file (below), checked against the photo
 //   sample_hint_points(reference, count)   points taken from a colour photo (the demo and the
-//                                          evaluation: "what if a person gave N true colours")
+//                                          evaluation: "what if a person gave N true colours"),
+//                                          hint_radius_for their size
 //   rasterize_hints(points, ...)           the hint ab and mask at the model's input size
 //
 // A hints file is JSON: {"points": [{"x": 120, "y": 64, "rgb": [40, 90, 200], "radius": 4},
@@ -14727,6 +14736,14 @@ inline data::Hints rasterize_hints(const std::vector<HintPoint>& points, int pho
             }
     }
     return hints;
+}
+
+/// The radius, in photo pixels, that makes a point about 3 pixels wide at a model's input size
+/// (native_size on the shorter side): the middle of the 1-9 px patches training reveals.
+inline double hint_radius_for(int photo_width, int photo_height, int native_size) {
+    const double photo_pixels_per_model_pixel =
+        static_cast<double>(std::min(photo_width, photo_height)) / std::max(1, native_size);
+    return std::max(0.0, std::round(1.5 * photo_pixels_per_model_pixel - 0.5));
 }
 
 /// `count` points taken from a colour photo: positions drawn as training draws them (a normal

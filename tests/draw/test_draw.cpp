@@ -71,3 +71,18 @@ TEST_CASE("a picture grid places each image in its cell under its title") {
     CHECK(enlarged.width == 24);
     CHECK(is(enlarged, 23, 17, Color{255, 0, 0}));
 }
+
+TEST_CASE("a line plot takes labelled x ticks in place of five even ones") {
+    const Series flat{"flat", {0.0, 1.0}, {2.0, 2.0}};
+    const auto grid_pixels_in_column = [](const Image& image, int x) {
+        int n = 0;
+        for (int y = 0; y < image.height; ++y) n += is(image, x, y, light_gray) ? 1 : 0;
+        return n;
+    };
+    // 320 wide: the plot spans x = 72 ... 303, so x = 0.25 is column 129 and x = 0.5 column 187.
+    const Image even = line_plot({flat}, {.width = 320, .height = 200});
+    const Image ticked = line_plot({flat}, {.width = 320, .height = 200, .x_ticks = {{0.5, "5"}, {3.0, "off"}}});
+    CHECK(grid_pixels_in_column(even, 129) > 100);
+    CHECK(grid_pixels_in_column(ticked, 129) < 10);
+    CHECK(grid_pixels_in_column(ticked, 187) > 100);
+}

@@ -409,3 +409,47 @@ TEST_CASE("colorize takes points of colour for a user-guided model, from a file 
                 &printed) == 1);
     CHECK_THAT(printed, Catch::Contains("outside.json: point 1") && Catch::Contains("outside the 48 x 40 photo"));
 }
+
+TEST_CASE("evaluate --hints scores a user-guided model under each number of true-colour points", "[cli]") {
+    TemporaryFolder folder("evaluate_hints");
+    const fs::path model = folder / "hints.safetensors";
+    inference::save_model_file(model, *inference::make_colorizer("siggraph17-small"), "untrained, for tests");
+    const fs::path photos = folder / "photos";
+    fs::create_directories(photos);
+    for (int i = 0; i < 3; ++i) save_png(photos / ("p" + std::to_string(i) + ".png"), gradient(48 + 8 * i, 40, 3));
+    std::string printed;
+    REQUIRE(run(cli::run_evaluate, {"--data", photos.string(), "--model", model.string(), "--hints", "0,2,5",
+                                    "--hints-plot", (folder / "plot.png").string(), "--grid",
+                                    (folder / "grid.png").string(), "--quiet"},
+                &printed) == 0);
+    const auto row = [&](const std::string& start) {
+        const auto at = printed.find("\n" + start + " ");
+        return at == std::string::npos ? std::string("(none)") : printed.substr(at + 1, printed.find('\n', at + 1) - at - 1);
+    };
+    CHECK(row("0") != "(none)");
+    CHECK(row("2") != "(none)");
+    CHECK(row("5") != "(none)");
+    CHECK(row("gray") != "(none)");
+    CHECK(read_image_info(folder / "plot.png").width == 800);
+    // gray | 0 | 2 | 5 points | truth, a row per photo.
+    CHECK(read_image_info(folder / "grid.png").width > 5 * 48);
+
+    // No points is the model alone: the 0 row's PSNR is plain evaluate's.
+    std::string plain;
+    REQUIRE(run(cli::run_evaluate, {"--data", photos.string(), "--model", model.string(), "--grid", "none", "--quiet"},
+                &plain) == 0);
+    const auto psnr_after = [](const std::string& text, const std::string& start) {
+        const auto at = text.find("\n" + start);
+        return at == std::string::npos ? -1.0 : std::stod(text.substr(at + 1 + start.size()));
+    };
+    CHECK(psnr_after(printed, "0 ") == Approx(psnr_after(plain, "model ")).margin(0.006));
+
+    CHECK_THROWS_WITH(run(cli::run_evaluate, {"--data", photos.string(), "--model", model.string(), "--hints", "5,2"}),
+                      Catch::Contains("increasing"));
+    CHECK_THROWS_WITH(run(cli::run_evaluate, {"--data", photos.string(), "--model", model_file(folder).string(),
+                                              "--hints", "1"}),
+                      Catch::Contains("light64 takes no hints"));
+    CHECK_THROWS_WITH(run(cli::run_evaluate, {"--data", photos.string(), "--model", model.string(), "--hints-plot",
+                                              (folder / "p.png").string()}),
+                      Catch::Contains("give --hints too"));
+}

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "canvas.hpp"
@@ -24,6 +25,7 @@ struct PlotOptions {
     std::string title;
     std::string x_label = "epoch";
     bool log_y = false;  // values <= 0 are skipped on a log axis
+    std::vector<std::pair<double, std::string>> x_ticks;  // given: these labelled x ticks, not five even ones
 };
 
 inline std::string tick_label(double v) {
@@ -64,10 +66,16 @@ inline Image line_plot(const std::vector<Series>& series, const PlotOptions& opt
         canvas.line(left, py(y), left + plot_w - 1, py(y), light_gray);
         const std::string label = tick_label(options.log_y ? std::pow(10.0, y) : y);
         canvas.text(left - 6 - Canvas::text_width(label), py(y) - 3, label, dark_gray);
+        if (!options.x_ticks.empty()) continue;
         const double x = x_min + (x_max - x_min) * k / 4.0;
         canvas.line(px(x), top, px(x), top + plot_h - 1, light_gray);
         const std::string xl = tick_label(x);
         canvas.text(px(x) - Canvas::text_width(xl) / 2, top + plot_h + 6, xl, dark_gray);
+    }
+    for (const auto& [x, label] : options.x_ticks) {
+        if (!(x >= x_min && x <= x_max)) continue;
+        canvas.line(px(x), top, px(x), top + plot_h - 1, light_gray);
+        canvas.text(px(x) - Canvas::text_width(label) / 2, top + plot_h + 6, label, dark_gray);
     }
     canvas.line(left, top, left, top + plot_h - 1, black);
     canvas.line(left, top + plot_h - 1, left + plot_w - 1, top + plot_h - 1, black);

@@ -4,7 +4,8 @@
 //
 //   read_hint_points(file, width, height)  a hints file (below), checked against the photo
 //   sample_hint_points(reference, count)   points taken from a colour photo (the demo and the
-//                                          evaluation: "what if a person gave N true colours")
+//                                          evaluation: "what if a person gave N true colours"),
+//                                          hint_radius_for their size
 //   rasterize_hints(points, ...)           the hint ab and mask at the model's input size
 //
 // A hints file is JSON: {"points": [{"x": 120, "y": 64, "rgb": [40, 90, 200], "radius": 4},
@@ -153,6 +154,14 @@ inline data::Hints rasterize_hints(const std::vector<HintPoint>& points, int pho
             }
     }
     return hints;
+}
+
+/// The radius, in photo pixels, that makes a point about 3 pixels wide at a model's input size
+/// (native_size on the shorter side): the middle of the 1-9 px patches training reveals.
+inline double hint_radius_for(int photo_width, int photo_height, int native_size) {
+    const double photo_pixels_per_model_pixel =
+        static_cast<double>(std::min(photo_width, photo_height)) / std::max(1, native_size);
+    return std::max(0.0, std::round(1.5 * photo_pixels_per_model_pixel - 0.5));
 }
 
 /// `count` points taken from a colour photo: positions drawn as training draws them (a normal
