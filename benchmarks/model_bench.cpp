@@ -31,6 +31,10 @@
 #include <string>
 #include <vector>
 
+#include <dlfcn.h>
+#include <execinfo.h>
+#include <map>
+
 #if defined(__AVX512F__) || defined(__AVX2__)
 #include <immintrin.h>
 #endif
@@ -39,30 +43,53 @@
 // them), so a run can say whether an iteration allocates.
 namespace {
 std::atomic<long> allocation_count{0};
+
+// CHROMA_TRACE_ALLOCATIONS=1: one extra iteration records where each allocation came from (the
+// call stack's addresses inside this program, as offsets for addr2line -f -C -e model_bench).
+constexpr int traced_frames = 10;
+constexpr std::size_t most_traced = 1 << 16;
+struct Trace {
+    void* frames[traced_frames];
+    int depth;
+};
+std::atomic<bool> tracing{false};
+std::atomic<std::size_t> traced{0};
+Trace traces[most_traced];
+thread_local bool inside_trace = false;
+
+void record_allocation() {
+    allocation_count.fetch_add(1, std::memory_order_relaxed);
+    if (!tracing.load(std::memory_order_relaxed) || inside_trace) return;
+    const std::size_t slot = traced.fetch_add(1);
+    if (slot >= most_traced) return;
+    inside_trace = true;
+    traces[slot].depth = backtrace(traces[slot].frames, traced_frames);
+    inside_trace = false;
 }
+}  // namespace
 extern "C" {
 void* __libc_malloc(std::size_t);
 void* __libc_calloc(std::size_t, std::size_t);
 void* __libc_realloc(void*, std::size_t);
 void* __libc_memalign(std::size_t, std::size_t);
 void* malloc(std::size_t size) {
-    allocation_count.fetch_add(1, std::memory_order_relaxed);
+    record_allocation();
     return __libc_malloc(size);
 }
 void* calloc(std::size_t count, std::size_t size) {
-    allocation_count.fetch_add(1, std::memory_order_relaxed);
+    record_allocation();
     return __libc_calloc(count, size);
 }
 void* realloc(void* p, std::size_t size) {
-    allocation_count.fetch_add(1, std::memory_order_relaxed);
+    record_allocation();
     return __libc_realloc(p, size);
 }
 void* aligned_alloc(std::size_t alignment, std::size_t size) {
-    allocation_count.fetch_add(1, std::memory_order_relaxed);
+    record_allocation();
     return __libc_memalign(alignment, size);
 }
 int posix_memalign(void** out, std::size_t alignment, std::size_t size) {
-    allocation_count.fetch_add(1, std::memory_order_relaxed);
+    record_allocation();
     *out = __libc_memalign(alignment, size);
     return *out ? 0 : 12;  // ENOMEM
 }
@@ -226,6 +253,35 @@ Workload make_workload(const std::string& name, int threads) {
                               "' (unet_train, light64_train, photo_unet_train, eccv16_b1, eccv16_b8, gemm, chroma_gemm, fma_peak)");
 }
 
+/// One more iteration with every allocation's call stack recorded; prints each distinct stack
+/// (offsets in this program, innermost first, the allocator's own frames dropped) with its count.
+void print_allocation_sites(const Workload& workload) {
+    void* warm[2];
+    backtrace(warm, 2);  // loads the unwinder, which allocates, before tracing starts
+    traced = 0;
+    tracing = true;
+    workload.iteration();
+    tracing = false;
+    Dl_info self{};
+    dladdr(reinterpret_cast<void*>(&print_allocation_sites), &self);
+    const auto base = reinterpret_cast<std::uintptr_t>(self.dli_fbase);
+    std::map<std::string, int> sites;
+    for (std::size_t i = 0; i < std::min(traced.load(), most_traced); ++i) {
+        std::string stack;
+        for (int f = 2; f < traces[i].depth; ++f) {
+            Dl_info where{};
+            if (!dladdr(traces[i].frames[f], &where) || where.dli_fbase != self.dli_fbase) continue;
+            char text[24];
+            std::snprintf(text, sizeof text, " 0x%lx", static_cast<unsigned long>(reinterpret_cast<std::uintptr_t>(traces[i].frames[f]) - base - 1));
+            stack += text;
+        }
+        ++sites[stack];
+    }
+    std::fprintf(stderr, "%zu allocations in one iteration, at %zu call stacks (count, then offsets):\n", traced.load(),
+                 sites.size());
+    for (const auto& [stack, count] : sites) std::fprintf(stderr, "%d%s\n", count, stack.c_str());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -264,6 +320,8 @@ int main(int argc, char** argv) {
             elapsed += seconds;
         }
         const double allocations = double(allocation_count.load() - allocations_before) / double(times.size());
+        if (const char* trace = std::getenv("CHROMA_TRACE_ALLOCATIONS"); trace && std::string(trace) == "1")
+            print_allocation_sites(workload);
         std::printf("{\"workload\": \"%s\", \"threads\": %d, \"work\": %.17g, \"unit\": \"%s\", \"times\": [", name.c_str(),
                     chroma::cpu::threads(), workload.work, workload.unit.c_str());
         for (std::size_t i = 0; i < times.size(); ++i) std::printf("%s%.6g", i ? ", " : "", times[i]);

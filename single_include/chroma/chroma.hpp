@@ -446,6 +446,7 @@ private:
 // definition serves every backend. See docs/extending.md for a worked example.
 #include <concepts>
 #include <string>
+#include <type_traits>
 #include <string_view>
 
 
@@ -497,17 +498,32 @@ concept LayerSpec = requires {
 template <class S, class T, class B>
 using layer_t = typename S::template layer<T, B>;
 
-/// Throws shape_error unless x has `channels` channels (or channels is any_channels).
-inline void require_channels(const std::string& layer, int channels, const Shape& x) {
+namespace detail {
+/// A layer's name for a message: text, or a function giving it (a layer's describe), called only
+/// when there is an error to report, so that a step that goes well builds no strings.
+template <class Name>
+std::string name_text(const Name& name) {
+    if constexpr (std::is_invocable_v<const Name&>)
+        return name();
+    else
+        return std::string(name);
+}
+}  // namespace detail
+
+/// Throws shape_error unless x has `channels` channels (or channels is any_channels). `layer` is
+/// its name or its describe function (detail::name_text).
+template <class Name>
+void require_channels(const Name& layer, int channels, const Shape& x) {
     if (channels != any_channels && x.c != channels)
-        throw shape_error(layer + " expects " + std::to_string(channels) + " input channels, got input of shape " +
-                          x.str());
+        throw shape_error(detail::name_text(layer) + " expects " + std::to_string(channels) +
+                          " input channels, got input of shape " + x.str());
 }
 
 /// Throws shape_error unless x has at least one element in every dimension.
-inline void require_nonempty(const std::string& layer, const Shape& x) {
+template <class Name>
+void require_nonempty(const Name& layer, const Shape& x) {
     if (x.n <= 0 || x.c <= 0 || x.h <= 0 || x.w <= 0)
-        throw shape_error(layer + " needs a non-empty input, got shape " + x.str());
+        throw shape_error(detail::name_text(layer) + " needs a non-empty input, got shape " + x.str());
 }
 
 }  // namespace chroma
@@ -783,11 +799,13 @@ inline void notify_forward(const Parameter<T, B>& weight, const Tensor<T, B>& ou
 namespace chroma::detail {
 
 /// backward() needs a forward() first, and dy must have the shape forward returned.
-template <class T, class B>
-void require_backward_ready(const std::string& layer, const Tensor<T, B>& last_output, const Tensor<T, B>& dy) {
+/// `layer` is its name or its describe function (name_text).
+template <class Name, class T, class B>
+void require_backward_ready(const Name& layer, const Tensor<T, B>& last_output, const Tensor<T, B>& dy) {
     if (last_output.empty())  // layers reject empty inputs, so an empty output means no forward yet
-        throw usage_error(layer + ": backward() called before forward()");
-    require_same_shape(last_output.shape(), dy.shape(), layer + " backward: gradient");
+        throw usage_error(name_text(layer) + ": backward() called before forward()");
+    if (last_output.shape() != dy.shape())
+        require_same_shape(last_output.shape(), dy.shape(), name_text(layer) + " backward: gradient");
 }
 
 }  // namespace chroma::detail
@@ -854,7 +872,7 @@ struct Elementwise {
     public:
         static std::string describe() { return Op::describe(); }
         Shape output_shape(Shape in) const {
-            require_nonempty(describe(), in);
+            require_nonempty(describe, in);
             return in;
         }
         const Tensor<T, B>& forward(const Tensor<T, B>& x) {
@@ -880,7 +898,7 @@ struct Elementwise {
             if constexpr (requires { Op::derivative_from_output; }) in_place_ = in_place && Op::derivative_from_output;
         }
         const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
-            detail::require_backward_ready(describe(), output_, dy);
+            detail::require_backward_ready(describe, output_, dy);
             ActivationPool<T, B>::take(input_grad_, input_.shape());
             kernels::unary_backward(input_, output_, dy, input_grad_, Op{});
             return input_grad_;
@@ -2476,8 +2494,8 @@ struct Conv2d {
         }
 
         Shape output_shape(Shape in) const {
-            require_nonempty(describe(), in);
-            require_channels(describe(), In, in);
+            require_nonempty(describe, in);
+            require_channels(describe, In, in);
             const index_t h = ConvGeometry::conv_output_size(in.h, Kernel, Stride, padding, Dilation);
             const index_t w = ConvGeometry::conv_output_size(in.w, Kernel, Stride, padding, Dilation);
             if (h <= 0 || w <= 0)
@@ -2499,7 +2517,7 @@ struct Conv2d {
         }
 
         const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
-            detail::require_backward_ready(describe(), output_, dy);
+            detail::require_backward_ready(describe, output_, dy);
             ActivationPool<T, B>::take(input_grad_, input_.shape());
             kernels::conv2d_backward(geometry_, input_, weight_.value, dy, &input_grad_, weight_.gradient(),
                                      Bias ? &bias_.gradient() : nullptr, workspace_.get());
@@ -2571,8 +2589,8 @@ struct ConvTranspose2d {
         }
 
         Shape output_shape(Shape in) const {
-            require_nonempty(describe(), in);
-            require_channels(describe(), In, in);
+            require_nonempty(describe, in);
+            require_channels(describe, In, in);
             const index_t h =
                 ConvGeometry::transposed_output_size(in.h, Kernel, Stride, Padding, Dilation, OutputPadding);
             const index_t w =
@@ -2598,7 +2616,7 @@ struct ConvTranspose2d {
         }
 
         const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
-            detail::require_backward_ready(describe(), output_, dy);
+            detail::require_backward_ready(describe, output_, dy);
             ActivationPool<T, B>::take(input_grad_, input_.shape());
             kernels::conv_transpose2d_backward(geometry_, input_, weight_.value, dy, &input_grad_, weight_.gradient(),
                                                Bias ? &bias_.gradient() : nullptr, workspace_.get());
@@ -3025,8 +3043,8 @@ struct BatchNorm2d {
         }
 
         Shape output_shape(Shape in) const {
-            require_nonempty(describe(), in);
-            require_channels(describe(), Channels, in);
+            require_nonempty(describe, in);
+            require_channels(describe, Channels, in);
             return in;
         }
 
@@ -3066,7 +3084,7 @@ struct BatchNorm2d {
 
         /// Differentiates the forward that ran last, in the mode it ran in.
         const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
-            detail::require_backward_ready(describe(), output_, dy);
+            detail::require_backward_ready(describe, output_, dy);
             ActivationPool<T, B>::take(input_grad_, input_.shape());
             if constexpr (std::is_same_v<B, cpu>) {
                 if (batch_statistics_ && synchronised_) {
@@ -3200,7 +3218,7 @@ struct Dropout {
         void seed(std::uint64_t value) { rng_ = Rng(value); }
 
         Shape output_shape(Shape in) const {
-            require_nonempty(describe(), in);
+            require_nonempty(describe, in);
             return in;
         }
 
@@ -3220,7 +3238,7 @@ struct Dropout {
 
         /// Routes the gradient through the elements the last forward kept, scaled as they were.
         const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
-            detail::require_backward_ready(describe(), last_output_, dy);
+            detail::require_backward_ready(describe, last_output_, dy);
             if (!masked_) return dy;
             ActivationPool<T, B>::take(input_grad_, dy.shape());
             kernels::apply_mask(dy, input_grad_, mask_);
@@ -3378,7 +3396,7 @@ struct MaxPool2d {
         }
 
         Shape output_shape(Shape in) const {
-            require_nonempty(describe(), in);
+            require_nonempty(describe, in);
             const index_t h = window.output_size(in.h), w = window.output_size(in.w);
             if (h <= 0 || w <= 0)
                 throw shape_error(describe() + ": input " + in.str() + " is smaller than the " +
@@ -3401,7 +3419,7 @@ struct MaxPool2d {
         }
 
         const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
-            detail::require_backward_ready(describe(), output_, dy);
+            detail::require_backward_ready(describe, output_, dy);
             ActivationPool<T, B>::take(input_grad_, input_shape_);
             kernels::max_pool2d_backward(window, dy, argmax_, input_grad_);
             return input_grad_;
@@ -3454,9 +3472,11 @@ struct bilinear_tap {
 /// PyTorch's area_pixel_compute_source_index with align_corners=False: the source coordinate
 /// (dst + 0.5) / F - 0.5, clamped at 0 on the low side; the second tap stays on the last pixel
 /// at the high edge.
+/// Written into `taps` (a buffer the caller keeps, so a steady state allocates nothing).
 template <class T>
-std::vector<bilinear_tap<T>> bilinear_taps(index_t in_size, index_t out_size, index_t factor) {
-    std::vector<bilinear_tap<T>> taps(static_cast<std::size_t>(out_size));
+const std::vector<bilinear_tap<T>>& bilinear_taps(std::vector<bilinear_tap<T>>& taps, index_t in_size, index_t out_size,
+                                                  index_t factor) {
+    taps.resize(static_cast<std::size_t>(out_size));
     const T scale = T(1) / static_cast<T>(factor);
     for (index_t o = 0; o < out_size; ++o) {
         const T source = std::max(scale * (static_cast<T>(o) + T(0.5)) - T(0.5), T(0));
@@ -3511,8 +3531,9 @@ void upsample_nearest_backward(index_t factor, const Tensor<T, cpu>& dy, Tensor<
 template <class T>
 void upsample_bilinear_forward(index_t factor, const Tensor<T, cpu>& x, Tensor<T, cpu>& y) {
     const Shape &in = x.shape(), &out = y.shape();
-    const auto rows = cpu_detail::bilinear_taps<T>(in.h, out.h, factor);
-    const auto cols = cpu_detail::bilinear_taps<T>(in.w, out.w, factor);
+    thread_local std::vector<cpu_detail::bilinear_tap<T>> row_taps, column_taps;
+    const auto& rows = cpu_detail::bilinear_taps<T>(row_taps, in.h, out.h, factor);
+    const auto& cols = cpu_detail::bilinear_taps<T>(column_taps, in.w, out.w, factor);
     cpu_detail::parallel_for(in.n * in.c, 4 * out.plane(), [&](index_t p) {
         const T* from = x.data() + p * in.plane();
         T* to = y.data() + p * out.plane();
@@ -3535,8 +3556,9 @@ void upsample_bilinear_forward(index_t factor, const Tensor<T, cpu>& x, Tensor<T
 template <class T>
 void upsample_bilinear_backward(index_t factor, const Tensor<T, cpu>& dy, Tensor<T, cpu>& dx) {
     const Shape &in = dx.shape(), &out = dy.shape();
-    const auto rows = cpu_detail::bilinear_taps<T>(in.h, out.h, factor);
-    const auto cols = cpu_detail::bilinear_taps<T>(in.w, out.w, factor);
+    thread_local std::vector<cpu_detail::bilinear_tap<T>> row_taps, column_taps;
+    const auto& rows = cpu_detail::bilinear_taps<T>(row_taps, in.h, out.h, factor);
+    const auto& cols = cpu_detail::bilinear_taps<T>(column_taps, in.w, out.w, factor);
     cpu_detail::parallel_for(in.n * in.c, 4 * out.plane(), [&](index_t p) {
         const T* grad_out = dy.data() + p * out.plane();
         T* grad_in = dx.data() + p * in.plane();
@@ -3585,7 +3607,7 @@ struct Upsample {
         }
 
         Shape output_shape(Shape in) const {
-            require_nonempty(describe(), in);
+            require_nonempty(describe, in);
             return Shape{.n = in.n, .c = in.c, .h = in.h * Factor, .w = in.w * Factor};
         }
 
@@ -3600,7 +3622,7 @@ struct Upsample {
         }
 
         const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
-            detail::require_backward_ready(describe(), output_, dy);
+            detail::require_backward_ready(describe, output_, dy);
             ActivationPool<T, B>::take(input_grad_, input_shape_);
             if constexpr (Mode == upsample_mode::nearest)
                 kernels::upsample_nearest_backward(Factor, dy, input_grad_);
@@ -3730,7 +3752,7 @@ struct Softmax {
         static std::string describe() { return "Softmax(over channels)"; }
 
         Shape output_shape(Shape in) const {
-            require_nonempty(describe(), in);
+            require_nonempty(describe, in);
             return in;
         }
 
@@ -3742,7 +3764,7 @@ struct Softmax {
 
         /// Needs only the forward's output: dx = y * (dy - sum over channels of dy * y).
         const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
-            detail::require_backward_ready(describe(), output_, dy);
+            detail::require_backward_ready(describe, output_, dy);
             ActivationPool<T, B>::take(input_grad_, output_.shape());
             kernels::softmax_channels_backward(output_, dy, input_grad_);
             return input_grad_;
@@ -3870,7 +3892,7 @@ struct Concat {
             return output_;
         }
         gradient_pair<T, B> backward(const Tensor<T, B>& dy) {
-            detail::require_backward_ready(describe(), output_, dy);
+            detail::require_backward_ready(describe, output_, dy);
             ActivationPool<T, B>::take(first_grad_, first_shape_);
             ActivationPool<T, B>::take(second_grad_, second_shape_);
             kernels::split_channels(dy, first_grad_, second_grad_);
@@ -3897,7 +3919,9 @@ struct Concat {
 // ---- begin chroma/nn/named.hpp ----
 // Named<"encoder", Spec>: gives a child of a container a name instead of its index, so that
 // parameter names match a PyTorch module's attributes ("model1.0.weight", "downsample.1.bias").
+#include <array>
 #include <string>
+#include <type_traits>
 #include <string_view>
 
 // ---- begin chroma/core/fixed_string.hpp ----
@@ -3955,21 +3979,45 @@ inline std::string join_name(const std::string& prefix, std::string_view name) {
     return prefix + "." + std::string(name);
 }
 
-/// Calls body(); a Chroma error escaping it gains `name` as one level of its layer path.
-template <class F>
-decltype(auto) with_context(const std::string& name, F&& body) {
+/// Calls body(); a Chroma error escaping it gains `name` (text, or a function giving it, called
+/// only then) as one level of its layer path.
+template <class Name, class F>
+decltype(auto) with_context(const Name& name, F&& body) {
     try {
         return body();
     } catch (error& e) {
-        e.add_context(name);
+        if constexpr (std::is_invocable_v<const Name&>)
+            e.add_context(name());
+        else
+            e.add_context(std::string(name));
         throw;
     }
 }
 
-/// Visits child's parameters with names prefixed by `prefix`.
+/// Visits child's parameters with names prefixed by `prefix`. Names are joined in a buffer per
+/// nesting level that keeps its capacity, so the visits of every step (an optimiser's,
+/// zero_grad's) allocate nothing once the buffers have grown.
 template <class Child, class V>
 void visit_child(Child& child, const std::string& prefix, V& visit) {
-    child.visit_parameters([&](std::string_view name, auto& parameter) { visit(join_name(prefix, name), parameter); });
+    constexpr std::size_t deepest = 64;
+    thread_local std::array<std::string, deepest> joined;  // never moves: outer levels hold views into it
+    thread_local std::size_t depth = 0;
+    child.visit_parameters([&](std::string_view name, auto& parameter) {
+        if (depth >= deepest) {  // a model nested deeper than any real one: join afresh
+            visit(join_name(prefix, name), parameter);
+            return;
+        }
+        std::string& text = joined[depth];
+        text.assign(prefix);
+        if (!prefix.empty()) text += '.';
+        text += name;
+        struct Level {
+            std::size_t& depth;
+            explicit Level(std::size_t& d) : depth(d) { ++depth; }
+            ~Level() { --depth; }
+        } level(depth);
+        visit(std::string_view(text), parameter);
+    });
 }
 
 }  // namespace detail
@@ -4084,7 +4132,7 @@ public:
 
         Shape output_shape(Shape in) const {
             [&]<std::size_t... I>(std::index_sequence<I...>) {
-                ((in = detail::with_context(name_of<I>(), [&] { return std::get<I>(children_).output_shape(in); })),
+                ((in = detail::with_context([] { return name_of<I>(); }, [&] { return std::get<I>(children_).output_shape(in); })),
                  ...);
             }(indices{});
             return in;
@@ -4259,14 +4307,14 @@ public:
         static std::string describe() { return "Skip(" + layer_t<Merge, T, B>::describe() + ")"; }
 
         Shape output_shape(Shape in) const {
-            const Shape a = detail::with_context(inner_name(), [&] { return inner_.output_shape(in); });
-            const Shape b = detail::with_context(projection_name(), [&] { return projection_.output_shape(in); });
+            const Shape a = detail::with_context(inner_name, [&] { return inner_.output_shape(in); });
+            const Shape b = detail::with_context(projection_name, [&] { return projection_.output_shape(in); });
             return merge_.output_shape(a, b);
         }
 
         const Tensor<T, B>& forward(const Tensor<T, B>& x) {
             const Tensor<T, B>& a =
-                detail::with_context(inner_name(), [&]() -> const Tensor<T, B>& { return inner_.forward(x); });
+                detail::with_context(inner_name, [&]() -> const Tensor<T, B>& { return inner_.forward(x); });
             const Tensor<T, B>& b = detail::with_context(
                 projection_name(), [&]() -> const Tensor<T, B>& { return projection_.forward(x); });
             const Tensor<T, B>& merged = merge_.forward(a, b);
@@ -4291,7 +4339,7 @@ public:
         const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
             const auto [da, db] = merge_.backward(dy);
             const Tensor<T, B>& dx_inner =
-                detail::with_context(inner_name(), [&]() -> const Tensor<T, B>& { return inner_.backward(da); });
+                detail::with_context(inner_name, [&]() -> const Tensor<T, B>& { return inner_.backward(da); });
             const Tensor<T, B>& dx_projection = detail::with_context(
                 projection_name(), [&]() -> const Tensor<T, B>& { return projection_.backward(db); });
             ActivationPool<T, B>::take(input_grad_, dx_inner.shape());

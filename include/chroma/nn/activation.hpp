@@ -71,7 +71,7 @@ struct Elementwise {
     public:
         static std::string describe() { return Op::describe(); }
         Shape output_shape(Shape in) const {
-            require_nonempty(describe(), in);
+            require_nonempty(describe, in);
             return in;
         }
         const Tensor<T, B>& forward(const Tensor<T, B>& x) {
@@ -97,7 +97,7 @@ struct Elementwise {
             if constexpr (requires { Op::derivative_from_output; }) in_place_ = in_place && Op::derivative_from_output;
         }
         const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
-            detail::require_backward_ready(describe(), output_, dy);
+            detail::require_backward_ready(describe, output_, dy);
             ActivationPool<T, B>::take(input_grad_, input_.shape());
             kernels::unary_backward(input_, output_, dy, input_grad_, Op{});
             return input_grad_;

@@ -58,8 +58,8 @@ struct BatchNorm2d {
         }
 
         Shape output_shape(Shape in) const {
-            require_nonempty(describe(), in);
-            require_channels(describe(), Channels, in);
+            require_nonempty(describe, in);
+            require_channels(describe, Channels, in);
             return in;
         }
 
@@ -99,7 +99,7 @@ struct BatchNorm2d {
 
         /// Differentiates the forward that ran last, in the mode it ran in.
         const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
-            detail::require_backward_ready(describe(), output_, dy);
+            detail::require_backward_ready(describe, output_, dy);
             ActivationPool<T, B>::take(input_grad_, input_.shape());
             if constexpr (std::is_same_v<B, cpu>) {
                 if (batch_statistics_ && synchronised_) {

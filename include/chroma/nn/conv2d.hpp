@@ -47,8 +47,8 @@ struct Conv2d {
         }
 
         Shape output_shape(Shape in) const {
-            require_nonempty(describe(), in);
-            require_channels(describe(), In, in);
+            require_nonempty(describe, in);
+            require_channels(describe, In, in);
             const index_t h = ConvGeometry::conv_output_size(in.h, Kernel, Stride, padding, Dilation);
             const index_t w = ConvGeometry::conv_output_size(in.w, Kernel, Stride, padding, Dilation);
             if (h <= 0 || w <= 0)
@@ -70,7 +70,7 @@ struct Conv2d {
         }
 
         const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
-            detail::require_backward_ready(describe(), output_, dy);
+            detail::require_backward_ready(describe, output_, dy);
             ActivationPool<T, B>::take(input_grad_, input_.shape());
             kernels::conv2d_backward(geometry_, input_, weight_.value, dy, &input_grad_, weight_.gradient(),
                                      Bias ? &bias_.gradient() : nullptr, workspace_.get());

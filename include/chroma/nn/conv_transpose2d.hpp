@@ -48,8 +48,8 @@ struct ConvTranspose2d {
         }
 
         Shape output_shape(Shape in) const {
-            require_nonempty(describe(), in);
-            require_channels(describe(), In, in);
+            require_nonempty(describe, in);
+            require_channels(describe, In, in);
             const index_t h =
                 ConvGeometry::transposed_output_size(in.h, Kernel, Stride, Padding, Dilation, OutputPadding);
             const index_t w =
@@ -75,7 +75,7 @@ struct ConvTranspose2d {
         }
 
         const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
-            detail::require_backward_ready(describe(), output_, dy);
+            detail::require_backward_ready(describe, output_, dy);
             ActivationPool<T, B>::take(input_grad_, input_.shape());
             kernels::conv_transpose2d_backward(geometry_, input_, weight_.value, dy, &input_grad_, weight_.gradient(),
                                                Bias ? &bias_.gradient() : nullptr, workspace_.get());

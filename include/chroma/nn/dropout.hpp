@@ -77,7 +77,7 @@ struct Dropout {
         void seed(std::uint64_t value) { rng_ = Rng(value); }
 
         Shape output_shape(Shape in) const {
-            require_nonempty(describe(), in);
+            require_nonempty(describe, in);
             return in;
         }
 
@@ -97,7 +97,7 @@ struct Dropout {
 
         /// Routes the gradient through the elements the last forward kept, scaled as they were.
         const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
-            detail::require_backward_ready(describe(), last_output_, dy);
+            detail::require_backward_ready(describe, last_output_, dy);
             if (!masked_) return dy;
             ActivationPool<T, B>::take(input_grad_, dy.shape());
             kernels::apply_mask(dy, input_grad_, mask_);

@@ -10,6 +10,7 @@
 // definition serves every backend. See docs/extending.md for a worked example.
 #include <concepts>
 #include <string>
+#include <type_traits>
 #include <string_view>
 
 #include "../core/parameter.hpp"
@@ -63,17 +64,32 @@ concept LayerSpec = requires {
 template <class S, class T, class B>
 using layer_t = typename S::template layer<T, B>;
 
-/// Throws shape_error unless x has `channels` channels (or channels is any_channels).
-inline void require_channels(const std::string& layer, int channels, const Shape& x) {
+namespace detail {
+/// A layer's name for a message: text, or a function giving it (a layer's describe), called only
+/// when there is an error to report, so that a step that goes well builds no strings.
+template <class Name>
+std::string name_text(const Name& name) {
+    if constexpr (std::is_invocable_v<const Name&>)
+        return name();
+    else
+        return std::string(name);
+}
+}  // namespace detail
+
+/// Throws shape_error unless x has `channels` channels (or channels is any_channels). `layer` is
+/// its name or its describe function (detail::name_text).
+template <class Name>
+void require_channels(const Name& layer, int channels, const Shape& x) {
     if (channels != any_channels && x.c != channels)
-        throw shape_error(layer + " expects " + std::to_string(channels) + " input channels, got input of shape " +
-                          x.str());
+        throw shape_error(detail::name_text(layer) + " expects " + std::to_string(channels) +
+                          " input channels, got input of shape " + x.str());
 }
 
 /// Throws shape_error unless x has at least one element in every dimension.
-inline void require_nonempty(const std::string& layer, const Shape& x) {
+template <class Name>
+void require_nonempty(const Name& layer, const Shape& x) {
     if (x.n <= 0 || x.c <= 0 || x.h <= 0 || x.w <= 0)
-        throw shape_error(layer + " needs a non-empty input, got shape " + x.str());
+        throw shape_error(detail::name_text(layer) + " needs a non-empty input, got shape " + x.str());
 }
 
 }  // namespace chroma

@@ -34,7 +34,7 @@ struct MaxPool2d {
         }
 
         Shape output_shape(Shape in) const {
-            require_nonempty(describe(), in);
+            require_nonempty(describe, in);
             const index_t h = window.output_size(in.h), w = window.output_size(in.w);
             if (h <= 0 || w <= 0)
                 throw shape_error(describe() + ": input " + in.str() + " is smaller than the " +
@@ -57,7 +57,7 @@ struct MaxPool2d {
         }
 
         const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
-            detail::require_backward_ready(describe(), output_, dy);
+            detail::require_backward_ready(describe, output_, dy);
             ActivationPool<T, B>::take(input_grad_, input_shape_);
             kernels::max_pool2d_backward(window, dy, argmax_, input_grad_);
             return input_grad_;

@@ -84,7 +84,7 @@ struct Concat {
             return output_;
         }
         gradient_pair<T, B> backward(const Tensor<T, B>& dy) {
-            detail::require_backward_ready(describe(), output_, dy);
+            detail::require_backward_ready(describe, output_, dy);
             ActivationPool<T, B>::take(first_grad_, first_shape_);
             ActivationPool<T, B>::take(second_grad_, second_shape_);
             kernels::split_channels(dy, first_grad_, second_grad_);

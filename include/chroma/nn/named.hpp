@@ -1,7 +1,9 @@
 #pragma once
 // Named<"encoder", Spec>: gives a child of a container a name instead of its index, so that
 // parameter names match a PyTorch module's attributes ("model1.0.weight", "downsample.1.bias").
+#include <array>
 #include <string>
+#include <type_traits>
 #include <string_view>
 
 #include "../core/fixed_string.hpp"
@@ -43,21 +45,45 @@ inline std::string join_name(const std::string& prefix, std::string_view name) {
     return prefix + "." + std::string(name);
 }
 
-/// Calls body(); a Chroma error escaping it gains `name` as one level of its layer path.
-template <class F>
-decltype(auto) with_context(const std::string& name, F&& body) {
+/// Calls body(); a Chroma error escaping it gains `name` (text, or a function giving it, called
+/// only then) as one level of its layer path.
+template <class Name, class F>
+decltype(auto) with_context(const Name& name, F&& body) {
     try {
         return body();
     } catch (error& e) {
-        e.add_context(name);
+        if constexpr (std::is_invocable_v<const Name&>)
+            e.add_context(name());
+        else
+            e.add_context(std::string(name));
         throw;
     }
 }
 
-/// Visits child's parameters with names prefixed by `prefix`.
+/// Visits child's parameters with names prefixed by `prefix`. Names are joined in a buffer per
+/// nesting level that keeps its capacity, so the visits of every step (an optimiser's,
+/// zero_grad's) allocate nothing once the buffers have grown.
 template <class Child, class V>
 void visit_child(Child& child, const std::string& prefix, V& visit) {
-    child.visit_parameters([&](std::string_view name, auto& parameter) { visit(join_name(prefix, name), parameter); });
+    constexpr std::size_t deepest = 64;
+    thread_local std::array<std::string, deepest> joined;  // never moves: outer levels hold views into it
+    thread_local std::size_t depth = 0;
+    child.visit_parameters([&](std::string_view name, auto& parameter) {
+        if (depth >= deepest) {  // a model nested deeper than any real one: join afresh
+            visit(join_name(prefix, name), parameter);
+            return;
+        }
+        std::string& text = joined[depth];
+        text.assign(prefix);
+        if (!prefix.empty()) text += '.';
+        text += name;
+        struct Level {
+            std::size_t& depth;
+            explicit Level(std::size_t& d) : depth(d) { ++depth; }
+            ~Level() { --depth; }
+        } level(depth);
+        visit(std::string_view(text), parameter);
+    });
 }
 
 }  // namespace detail

@@ -110,7 +110,7 @@ public:
 
         Shape output_shape(Shape in) const {
             [&]<std::size_t... I>(std::index_sequence<I...>) {
-                ((in = detail::with_context(name_of<I>(), [&] { return std::get<I>(children_).output_shape(in); })),
+                ((in = detail::with_context([] { return name_of<I>(); }, [&] { return std::get<I>(children_).output_shape(in); })),
                  ...);
             }(indices{});
             return in;

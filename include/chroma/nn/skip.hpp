@@ -61,14 +61,14 @@ public:
         static std::string describe() { return "Skip(" + layer_t<Merge, T, B>::describe() + ")"; }
 
         Shape output_shape(Shape in) const {
-            const Shape a = detail::with_context(inner_name(), [&] { return inner_.output_shape(in); });
-            const Shape b = detail::with_context(projection_name(), [&] { return projection_.output_shape(in); });
+            const Shape a = detail::with_context(inner_name, [&] { return inner_.output_shape(in); });
+            const Shape b = detail::with_context(projection_name, [&] { return projection_.output_shape(in); });
             return merge_.output_shape(a, b);
         }
 
         const Tensor<T, B>& forward(const Tensor<T, B>& x) {
             const Tensor<T, B>& a =
-                detail::with_context(inner_name(), [&]() -> const Tensor<T, B>& { return inner_.forward(x); });
+                detail::with_context(inner_name, [&]() -> const Tensor<T, B>& { return inner_.forward(x); });
             const Tensor<T, B>& b = detail::with_context(
                 projection_name(), [&]() -> const Tensor<T, B>& { return projection_.forward(x); });
             const Tensor<T, B>& merged = merge_.forward(a, b);
@@ -93,7 +93,7 @@ public:
         const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
             const auto [da, db] = merge_.backward(dy);
             const Tensor<T, B>& dx_inner =
-                detail::with_context(inner_name(), [&]() -> const Tensor<T, B>& { return inner_.backward(da); });
+                detail::with_context(inner_name, [&]() -> const Tensor<T, B>& { return inner_.backward(da); });
             const Tensor<T, B>& dx_projection = detail::with_context(
                 projection_name(), [&]() -> const Tensor<T, B>& { return projection_.backward(db); });
             ActivationPool<T, B>::take(input_grad_, dx_inner.shape());

@@ -21,7 +21,7 @@ struct Softmax {
         static std::string describe() { return "Softmax(over channels)"; }
 
         Shape output_shape(Shape in) const {
-            require_nonempty(describe(), in);
+            require_nonempty(describe, in);
             return in;
         }
 
@@ -33,7 +33,7 @@ struct Softmax {
 
         /// Needs only the forward's output: dx = y * (dy - sum over channels of dy * y).
         const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
-            detail::require_backward_ready(describe(), output_, dy);
+            detail::require_backward_ready(describe, output_, dy);
             ActivationPool<T, B>::take(input_grad_, output_.shape());
             kernels::softmax_channels_backward(output_, dy, input_grad_);
             return input_grad_;

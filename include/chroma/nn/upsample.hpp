@@ -35,7 +35,7 @@ struct Upsample {
         }
 
         Shape output_shape(Shape in) const {
-            require_nonempty(describe(), in);
+            require_nonempty(describe, in);
             return Shape{.n = in.n, .c = in.c, .h = in.h * Factor, .w = in.w * Factor};
         }
 
@@ -50,7 +50,7 @@ struct Upsample {
         }
 
         const Tensor<T, B>& backward(const Tensor<T, B>& dy) {
-            detail::require_backward_ready(describe(), output_, dy);
+            detail::require_backward_ready(describe, output_, dy);
             ActivationPool<T, B>::take(input_grad_, input_shape_);
             if constexpr (Mode == upsample_mode::nearest)
                 kernels::upsample_nearest_backward(Factor, dy, input_grad_);

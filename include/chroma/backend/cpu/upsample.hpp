@@ -22,9 +22,11 @@ struct bilinear_tap {
 /// PyTorch's area_pixel_compute_source_index with align_corners=False: the source coordinate
 /// (dst + 0.5) / F - 0.5, clamped at 0 on the low side; the second tap stays on the last pixel
 /// at the high edge.
+/// Written into `taps` (a buffer the caller keeps, so a steady state allocates nothing).
 template <class T>
-std::vector<bilinear_tap<T>> bilinear_taps(index_t in_size, index_t out_size, index_t factor) {
-    std::vector<bilinear_tap<T>> taps(static_cast<std::size_t>(out_size));
+const std::vector<bilinear_tap<T>>& bilinear_taps(std::vector<bilinear_tap<T>>& taps, index_t in_size, index_t out_size,
+                                                  index_t factor) {
+    taps.resize(static_cast<std::size_t>(out_size));
     const T scale = T(1) / static_cast<T>(factor);
     for (index_t o = 0; o < out_size; ++o) {
         const T source = std::max(scale * (static_cast<T>(o) + T(0.5)) - T(0.5), T(0));
@@ -79,8 +81,9 @@ void upsample_nearest_backward(index_t factor, const Tensor<T, cpu>& dy, Tensor<
 template <class T>
 void upsample_bilinear_forward(index_t factor, const Tensor<T, cpu>& x, Tensor<T, cpu>& y) {
     const Shape &in = x.shape(), &out = y.shape();
-    const auto rows = cpu_detail::bilinear_taps<T>(in.h, out.h, factor);
-    const auto cols = cpu_detail::bilinear_taps<T>(in.w, out.w, factor);
+    thread_local std::vector<cpu_detail::bilinear_tap<T>> row_taps, column_taps;
+    const auto& rows = cpu_detail::bilinear_taps<T>(row_taps, in.h, out.h, factor);
+    const auto& cols = cpu_detail::bilinear_taps<T>(column_taps, in.w, out.w, factor);
     cpu_detail::parallel_for(in.n * in.c, 4 * out.plane(), [&](index_t p) {
         const T* from = x.data() + p * in.plane();
         T* to = y.data() + p * out.plane();
@@ -103,8 +106,9 @@ void upsample_bilinear_forward(index_t factor, const Tensor<T, cpu>& x, Tensor<T
 template <class T>
 void upsample_bilinear_backward(index_t factor, const Tensor<T, cpu>& dy, Tensor<T, cpu>& dx) {
     const Shape &in = dx.shape(), &out = dy.shape();
-    const auto rows = cpu_detail::bilinear_taps<T>(in.h, out.h, factor);
-    const auto cols = cpu_detail::bilinear_taps<T>(in.w, out.w, factor);
+    thread_local std::vector<cpu_detail::bilinear_tap<T>> row_taps, column_taps;
+    const auto& rows = cpu_detail::bilinear_taps<T>(row_taps, in.h, out.h, factor);
+    const auto& cols = cpu_detail::bilinear_taps<T>(column_taps, in.w, out.w, factor);
     cpu_detail::parallel_for(in.n * in.c, 4 * out.plane(), [&](index_t p) {
         const T* grad_out = dy.data() + p * out.plane();
         T* grad_in = dx.data() + p * in.plane();
