@@ -49,8 +49,8 @@ struct PerChannelAffine {
         static std::string describe() { return "PerChannelAffine(" + std::to_string(Channels) + ")"; }
 
         chroma::Shape output_shape(chroma::Shape in) const {
-            chroma::require_nonempty(describe(), in);
-            chroma::require_channels(describe(), Channels, in);
+            chroma::require_nonempty(describe, in);  // describe is called only on an error
+            chroma::require_channels(describe, Channels, in);
             return in;
         }
 
