@@ -81,8 +81,8 @@ struct PerChannelAffine {
                         dshift += dy.data()[offset + i];
                         input_grad_.data()[offset + i] = dy.data()[offset + i] * scale_.value[c];
                     }
-                    scale_.grad[c] += dscale;  // gradients accumulate until zero_grad()
-                    shift_.grad[c] += dshift;
+                    scale_.gradient()[c] += dscale;  // allocated by the first backward; accumulates until zero_grad()
+                    shift_.gradient()[c] += dshift;
                 }
             return input_grad_;
         }
