@@ -252,19 +252,28 @@ inline int run_colorize(std::vector<std::string> args) {
             Image original;
             if ((compare || !grid_path.empty()) && had_colour)
                 original = inference::preview(photo, std::max(compare_height, 160));
+            std::vector<inference::HintPoint> points;
             if (hinted) {
-                auto points = detail::hint_points_for(photo, hints_file, hints_from, model->traits(), limits);
+                points = detail::hint_points_for(photo, hints_file, hints_from, model->traits(), limits);
                 if (!quiet) std::cout << "hints: " << points.size() << " point" << (points.size() == 1 ? "" : "s") << "\n";
-                model->set_hints(std::move(points), photo.width, photo.height);
+                model->set_hints(points, photo.width, photo.height);
             }
+            const int photo_height = photo.height;
             const Image result = inference::colorize(*model, std::move(photo));
+            // The side-by-sides show where the points were, on the colourised picture.
+            const auto with_marks = [&](std::vector<Image> row) {
+                if (!points.empty())
+                    inference::mark_hint_points(row[1], points, static_cast<double>(row[1].height) / photo_height);
+                return row;
+            };
             if (!job.output.parent_path().empty()) std::filesystem::create_directories(job.output.parent_path());
             save_image(job.output, result);
             if (compare)
                 save_png(detail::comparison_path(job.output),
-                         detail::comparison({detail::comparison_row(result, had_colour ? &original : nullptr, compare_height)}));
+                         detail::comparison({with_marks(detail::comparison_row(result, had_colour ? &original : nullptr,
+                                                                               compare_height))}));
             if (!grid_path.empty())
-                grid.push_back(detail::comparison_row(result, had_colour ? &original : nullptr, 160));
+                grid.push_back(with_marks(detail::comparison_row(result, had_colour ? &original : nullptr, 160)));
             ++written;
         } catch (const image_too_large_error& e) {
             failures.push_back(std::string(e.what()) + " (raise the limit with --max-pixels)");

@@ -45,23 +45,6 @@ inline std::vector<int> hint_counts_from_text(const std::string& text) {
     return counts;
 }
 
-/// Each point as a small black square outline (white inside it where the photo is dark enough
-/// not to show black), at a picture `scale` times the photo's size.
-inline void mark_hints(Image& picture, const std::vector<inference::HintPoint>& points, double scale) {
-    const auto put = [&](int x, int y, std::uint8_t value) {
-        if (x < 0 || y < 0 || x >= picture.width || y >= picture.height) return;
-        std::uint8_t* p = picture.pixels.data() + (static_cast<std::size_t>(y) * picture.width + x) * picture.channels;
-        for (int c = 0; c < std::min(3, picture.channels); ++c) p[c] = value;
-    };
-    for (const auto& point : points) {
-        const int cx = static_cast<int>(point.x * scale), cy = static_cast<int>(point.y * scale);
-        for (int d = -3; d <= 3; ++d) {
-            put(cx + d, cy - 3, 0), put(cx + d, cy + 3, 0), put(cx - 3, cy + d, 0), put(cx + 3, cy + d, 0);
-            put(cx + d, cy - 4, 255), put(cx + d, cy + 4, 255), put(cx - 4, cy + d, 255), put(cx + 4, cy + d, 255);
-        }
-    }
-}
-
 struct HintsEvaluation {
     std::vector<int> counts;
     std::string grid_path;  // "none": no grid
@@ -96,7 +79,7 @@ inline int run_hints_evaluation(inference::Colorizer& model, const std::vector<s
                 scores[k].add(metrics::score_colorization(truth.lightness, predicted, truth.ab, train::detail::lab_to_rgb255), 1);
                 if (grid.size() < how.grid_rows) {
                     Image picture = inference::preview(inference::join_lightness_and_ab(photo, ab_small), 160);
-                    mark_hints(picture, points, scale);
+                    inference::mark_hint_points(picture, points, scale);
                     row.push_back(std::move(picture));
                 }
             }

@@ -14644,6 +14644,7 @@ private:
 //                                          evaluation: "what if a person gave N true colours"),
 //                                          hint_radius_for their size
 //   rasterize_hints(points, ...)           the hint ab and mask at the model's input size
+//   mark_hint_points(picture, points, ...) where the points are, drawn on a picture
 //
 // A hints file is JSON: {"points": [{"x": 120, "y": 64, "rgb": [40, 90, 200], "radius": 4},
 // {"x": 30, "y": 200, "lab": [55, -30, 40]}, {"x": 5, "y": 9, "rgb": "#2860c8"}]}. x and y are
@@ -14828,6 +14829,23 @@ inline std::vector<HintPoint> sample_hint_points(const Image& reference, int cou
         points.push_back(p);
     }
     return points;
+}
+
+/// Draws each point as a small black square outline ringed in white (seen on dark and light
+/// photos alike) on a picture `scale` times the photo's size: where a person's colours went.
+inline void mark_hint_points(Image& picture, const std::vector<HintPoint>& points, double scale) {
+    const auto put = [&](int x, int y, std::uint8_t value) {
+        if (x < 0 || y < 0 || x >= picture.width || y >= picture.height) return;
+        std::uint8_t* p = picture.pixels.data() + (static_cast<std::size_t>(y) * picture.width + x) * picture.channels;
+        for (int c = 0; c < std::min(3, picture.channels); ++c) p[c] = value;
+    };
+    for (const auto& point : points) {
+        const int cx = static_cast<int>(point.x * scale), cy = static_cast<int>(point.y * scale);
+        for (int d = -3; d <= 3; ++d) {
+            put(cx + d, cy - 3, 0), put(cx + d, cy + 3, 0), put(cx - 3, cy + d, 0), put(cx + 3, cy + d, 0);
+            put(cx + d, cy - 4, 255), put(cx + d, cy + 4, 255), put(cx - 4, cy + d, 255), put(cx + 4, cy + d, 255);
+        }
+    }
 }
 
 }  // namespace chroma::inference

@@ -160,3 +160,18 @@ TEST_CASE("the hint colorizer feeds the network L, the drawn points and their ma
     CHECK_THROWS_WITH(colorizer.set_decoding(color::Decoding::annealed_mean(0.5)), Catch::Contains("regression"));
     CHECK_THROWS_WITH(colorizer.set_hints(points, 0, 32), Catch::Contains("photo's size"));
 }
+
+TEST_CASE("marked points are black squares ringed in white, scaled to the picture", "[hints]") {
+    Image picture{.width = 30, .height = 20, .channels = 3, .pixels = std::vector<std::uint8_t>(30 * 20 * 3, 128)};
+    const auto at = [&](int x, int y) { return picture.pixels[(static_cast<std::size_t>(y) * 30 + x) * 3]; };
+    mark_hint_points(picture, {{.x = 20, .y = 20}}, 0.5);  // photo (20, 20) is picture (10, 10)
+    CHECK(at(10, 10) == 128);  // the point itself is left to show its colour
+    CHECK(at(13, 10) == 0);
+    CHECK(at(7, 12) == 0);
+    CHECK(at(14, 10) == 255);
+    CHECK(at(10, 6) == 255);
+    CHECK(at(15, 10) == 128);
+    mark_hint_points(picture, {{.x = 58, .y = 38}}, 0.5);  // at the corner: clipped, no crash
+    CHECK(at(29, 19) == 128);
+    CHECK(at(26, 19) == 0);
+}
