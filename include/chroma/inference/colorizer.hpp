@@ -215,12 +215,14 @@ private:
     Tensor<float> probabilities_, mirrored_lightness_, mirrored_, mirrored_probabilities_;
 };
 
-/// A network whose output is ab scaled by `ab` normalisation (tanh x 110 for ColorNet).
+namespace detail {
+
+/// A network that outputs ab itself (no bins to decode): decoding is refused, and mirror
+/// averaging is the mean of two ab maps.
 template <class Net>
-class RegressionColorizer final : public detail::NetColorizer<Net> {
+class DirectAbColorizer : public NetColorizer<Net> {
 public:
-    RegressionColorizer(ModelTraits traits, color::Normalization lightness, color::Normalization ab)
-        : detail::NetColorizer<Net>(std::move(traits)), task_(lightness, ab) {}
+    using NetColorizer<Net>::NetColorizer;
 
     void set_decoding(const color::Decoding&) override {
         throw usage_error(this->traits().architecture + " predicts ab directly (regression); decoding applies only to "
@@ -229,15 +231,15 @@ public:
     color::Decoding decoding() const override { return {}; }
 
 protected:
-    const Tensor<float>& model_ab(const Tensor<float>& lightness) override {
-        batch_.lightness = lightness;
-        const Tensor<float>& ab = task_.predicted_ab(this->model_.forward(task_.input(batch_)));
+    /// `ab` with mirror averaging off; else its mean with predict(mirrored input), mirrored back.
+    /// `predict` maps a model input to ab; `input` is what gave `ab`.
+    template <class Predict>
+    const Tensor<float>& with_mirror_average(const Tensor<float>& ab, const Tensor<float>& input, Predict&& predict) {
         if (!this->mirror_average()) return ab;
         averaged_.resize(ab.shape());
         std::copy(ab.data(), ab.data() + ab.size(), averaged_.data());
-        detail::mirror_width(lightness, mirrored_lightness_);
-        batch_.lightness = mirrored_lightness_;
-        detail::mirror_width(task_.predicted_ab(this->model_.forward(task_.input(batch_))), mirrored_);
+        mirror_width(input, mirrored_input_);
+        mirror_width(predict(mirrored_input_), mirrored_);
         float* mean = averaged_.data();
         const float* other = mirrored_.data();
         for (index_t i = 0; i < averaged_.size(); ++i) mean[i] = 0.5f * (mean[i] + other[i]);
@@ -245,9 +247,33 @@ protected:
     }
 
 private:
+    Tensor<float> averaged_, mirrored_input_, mirrored_;
+};
+
+}  // namespace detail
+
+/// A network whose output is ab scaled by `ab` normalisation (tanh x 110 for ColorNet).
+template <class Net>
+class RegressionColorizer final : public detail::DirectAbColorizer<Net> {
+public:
+    RegressionColorizer(ModelTraits traits, color::Normalization lightness, color::Normalization ab)
+        : detail::DirectAbColorizer<Net>(std::move(traits)), task_(lightness, ab) {}
+
+protected:
+    const Tensor<float>& model_ab(const Tensor<float>& lightness) override {
+        return this->with_mirror_average(predict(lightness), lightness, [&](const Tensor<float>& l) -> const Tensor<float>& {
+            return predict(l);
+        });
+    }
+
+private:
+    const Tensor<float>& predict(const Tensor<float>& lightness) {
+        batch_.lightness = lightness;
+        return task_.predicted_ab(this->model_.forward(task_.input(batch_)));
+    }
+
     train::RegressionTask<> task_;
     train::Batch batch_;
-    Tensor<float> averaged_, mirrored_lightness_, mirrored_;
 };
 
 }  // namespace chroma::inference

@@ -14,9 +14,9 @@
 namespace chroma::inference {
 
 template <class Net>
-class HintColorizer final : public detail::NetColorizer<Net> {
+class HintColorizer final : public detail::DirectAbColorizer<Net> {
 public:
-    explicit HintColorizer(ModelTraits traits) : detail::NetColorizer<Net>(with_hints(std::move(traits))) {}
+    explicit HintColorizer(ModelTraits traits) : detail::DirectAbColorizer<Net>(with_hints(std::move(traits))) {}
 
     void set_hints(std::vector<HintPoint> points, int photo_width, int photo_height) override {
         if (photo_width < 1 || photo_height < 1)
@@ -27,12 +27,6 @@ public:
         photo_height_ = photo_height;
     }
     const std::vector<HintPoint>& hints() const noexcept { return points_; }
-
-    void set_decoding(const color::Decoding&) override {
-        throw usage_error(this->traits().architecture + " predicts ab directly (regression); decoding applies only to "
-                          "the 313-bin classifiers");
-    }
-    color::Decoding decoding() const override { return {}; }
 
 protected:
     const Tensor<float>& model_ab(const Tensor<float>& lightness) override {
@@ -48,16 +42,11 @@ protected:
             std::copy(one.mask.data(), one.mask.data() + one.mask.size(), hints.mask.data() + n * one.mask.size());
         }
         const Tensor<float>& input = task_.input_with(lightness, hints);
-        const Tensor<float>& ab = task_.predicted_ab(this->model_.forward(input));
-        if (!this->mirror_average()) return ab;
-        averaged_.resize(ab.shape());
-        std::copy(ab.data(), ab.data() + ab.size(), averaged_.data());
-        detail::mirror_width(input, mirrored_input_);
-        detail::mirror_width(task_.predicted_ab(this->model_.forward(mirrored_input_)), mirrored_);
-        float* mean = averaged_.data();
-        const float* other = mirrored_.data();
-        for (index_t i = 0; i < averaged_.size(); ++i) mean[i] = 0.5f * (mean[i] + other[i]);
-        return averaged_;
+        const auto predict = [&](const Tensor<float>& x) -> const Tensor<float>& {
+            return task_.predicted_ab(this->model_.forward(x));
+        };
+        // The mirrored input mirrors the points with the photo.
+        return this->with_mirror_average(predict(input), input, predict);
     }
 
 private:
@@ -69,7 +58,6 @@ private:
     train::HintsTask task_;
     std::vector<HintPoint> points_;
     int photo_width_ = 0, photo_height_ = 0;
-    Tensor<float> averaged_, mirrored_input_, mirrored_;
 };
 
 }  // namespace chroma::inference
