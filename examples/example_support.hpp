@@ -88,6 +88,14 @@ inline MakeTransform resize_and_zoom(int size, int crop, double min_fraction) {
     };
 }
 
+/// The training part without its calibration photos (`calibrated.validation`), saying how many.
+template <class Split>
+auto leave_out_calibration(Split calibrated, double fraction) {
+    std::printf("leaving out %zu training images for calibration (--calibration-fraction %g)\n",
+                calibrated.validation.size(), fraction);
+    return std::move(calibrated.train);
+}
+
 /// Builds the training and validation loaders and returns run(training, validation). Errors
 /// are printed after the program's name and give status 1.
 template <class Run>
@@ -111,12 +119,10 @@ int with_photo_loaders(const char* program, const PhotoSource& source, const Mak
             std::printf("%s: %zu images of %d x %d\n", source.packed.c_str(), packed->size(), packed->width(),
                         packed->height());
             auto split = data::split_dataset(packed, 0.1);
-            if (source.calibration_fraction > 0) {
-                auto calibrated = data::split_subset(split.train, source.calibration_fraction, data::calibration_seed);
-                std::printf("leaving out %zu training images for calibration (--calibration-fraction %g)\n",
-                            calibrated.validation.size(), source.calibration_fraction);
-                split.train = std::move(calibrated.train);
-            }
+            if (source.calibration_fraction > 0)
+                split.train = leave_out_calibration(
+                    data::split_subset(split.train, source.calibration_fraction, data::calibration_seed),
+                    source.calibration_fraction);
             data::Loader training(std::move(split.train), make_transform(true, true), train_options);
             data::Loader validation(std::move(split.validation), make_transform(false, true), validation_options);
             return run(training, validation);
@@ -125,13 +131,10 @@ int with_photo_loaders(const char* program, const PhotoSource& source, const Mak
         const auto chosen =
             source.images > 0 ? data::sample_files(all, static_cast<std::size_t>(source.images), 0, source.folder) : all;
         data::FileSplit split = data::split_by_file(chosen, 0.1, 0, source.folder);
-        if (source.calibration_fraction > 0) {
-            auto calibrated = data::split_by_file(split.train, source.calibration_fraction, data::calibration_seed,
-                                                  source.folder);
-            std::printf("leaving out %zu training images for calibration (--calibration-fraction %g)\n",
-                        calibrated.validation.size(), source.calibration_fraction);
-            split.train = std::move(calibrated.train);
-        }
+        if (source.calibration_fraction > 0)
+            split.train = leave_out_calibration(
+                data::split_by_file(split.train, source.calibration_fraction, data::calibration_seed, source.folder),
+                source.calibration_fraction);
         std::printf("%s: %zu images, using %zu: %zu to train, %zu to validate\n", source.folder.c_str(), all.size(),
                     chosen.size(), split.train.size(), split.validation.size());
         data::Loader training(data::ImageFiles(split.train), make_transform(true, false), train_options);

@@ -98,22 +98,22 @@ inline int run_evaluate(const std::vector<std::string>& args) {
             throw usage_failure("--hints scores a user-guided model (siggraph17, siggraph17-small); " +
                                 model->traits().architecture + " takes no hints");
         if (a.has("--compare")) throw usage_failure("--hints scores one model; leave out --compare");
-        std::cout << "model: " << model_summary(*model) << "\ndata: " << files.size() << " photos from "
-                  << folder.string() << (split == "all" ? "" : " (" + split + " split)")
-                  << ", scored at full resolution with points of their true colour\n";
-        return detail::run_hints_evaluation(*model, files,
-                                            {.counts = detail::hint_counts_from_text(a.text("--hints", "")),
-                                             .grid_path = grid_path, .grid_rows = grid_rows,
-                                             .plot_path = a.text("--hints-plot", ""), .quiet = a.has("--quiet")});
+    } else if (a.has("--hints-plot")) {
+        throw usage_failure("--hints-plot draws the scores of --hints; give --hints too");
     }
-    if (a.has("--hints-plot")) throw usage_failure("--hints-plot draws the scores of --hints; give --hints too");
     std::unique_ptr<inference::Colorizer> other;
     if (a.has("--compare")) other = inference::load_colorizer(a.text("--compare", ""));
     const bool quiet = a.has("--quiet");
     std::cout << "model: " << model_summary(*model) << "\n"
               << (other ? "compared with: " + model_summary(*other) + "\n" : "")
               << "data: " << files.size() << " photos from " << folder.string()
-              << (split == "all" ? "" : " (" + split + " split)") << ", scored at full resolution\n";
+              << (split == "all" ? "" : " (" + split + " split)") << ", scored at full resolution"
+              << (a.has("--hints") ? " with points of their true colour" : "") << "\n";
+    if (a.has("--hints"))
+        return detail::run_hints_evaluation(*model, files,
+                                            {.counts = detail::hint_counts_from_text(a.text("--hints", "")),
+                                             .grid_path = grid_path, .grid_rows = grid_rows,
+                                             .plot_path = a.text("--hints-plot", ""), .quiet = quiet});
 
     train::detail::ScoreMean model_mean, gray_mean, other_mean;
     double predicted_dot_truth = 0, predicted_dot_predicted = 0;  // for the least-squares gain

@@ -9722,15 +9722,17 @@ struct Hints {
     Tensor<float> mask;  // [N,1,H,W]: 1 over the revealed patches, 0 elsewhere
 };
 
-/// Hints drawn from the true ab [N,2,H,W] (any units: the hint keeps them).
-inline Hints simulate_hints(const Tensor<float>& truth_ab, Rng& rng, const HintOptions& options = {}) {
+/// Hints drawn from the true ab [N,2,H,W] (any units: the hint keeps them) into `hints`, whose
+/// tensors are resized as needed (so a training step that keeps them allocates nothing).
+inline void simulate_hints(const Tensor<float>& truth_ab, Rng& rng, const HintOptions& options, Hints& hints) {
     const Shape s = truth_ab.shape();
     if (s.c != 2 || s.h < 1 || s.w < 1)
         throw shape_error("simulate_hints: expects ab [N,2,H,W], got " + s.str());
     if (!(options.stop_probability > 0.0 && options.stop_probability <= 1.0) || options.smallest_patch < 1 ||
         options.largest_patch < options.smallest_patch || options.most_points < 0)
         throw usage_error("simulate_hints: stop_probability must be in (0, 1], patch sides at least 1 and in order");
-    Hints hints{Tensor<float>(s), Tensor<float>(Shape{.n = s.n, .c = 1, .h = s.h, .w = s.w})};
+    hints.ab.resize(s);
+    hints.mask.resize(Shape{.n = s.n, .c = 1, .h = s.h, .w = s.w});
     hints.ab.fill(0.0f);
     hints.mask.fill(0.0f);
     const index_t plane = s.plane();
@@ -9767,6 +9769,12 @@ inline Hints simulate_hints(const Tensor<float>& truth_ab, Rng& rng, const HintO
                 }
         }
     }
+}
+
+/// The same, as a new Hints.
+inline Hints simulate_hints(const Tensor<float>& truth_ab, Rng& rng, const HintOptions& options = {}) {
+    Hints hints;
+    simulate_hints(truth_ab, rng, options, hints);
     return hints;
 }
 
@@ -10402,6 +10410,7 @@ static_assert(ImageDataset<Cifar10>);
 // dataset into train and validation by image name, as split_by_file does for files.
 #include <cstdint>
 #include <memory>
+#include <numeric>
 #include <string>
 #include <utility>
 #include <vector>
@@ -10436,19 +10445,9 @@ struct DatasetSplit {
     Subset<Dataset> validation;
 };
 
-/// Splits by image name (seeded, deterministic; see choose_validation).
-template <ImageDataset Dataset>
-DatasetSplit<Dataset> split_dataset(std::shared_ptr<const Dataset> dataset, double validation_fraction = 0.1,
-                                    std::uint64_t seed = 0) {
-    const std::vector<bool> in_validation = choose_validation(
-        dataset->size(), [&](std::size_t i) { return dataset->name(i); }, validation_fraction, seed);
-    std::vector<std::size_t> train, validation;
-    for (std::size_t i = 0; i < in_validation.size(); ++i) (in_validation[i] ? validation : train).push_back(i);
-    return {Subset<Dataset>(dataset, std::move(train)), Subset<Dataset>(dataset, std::move(validation))};
-}
-
-/// Splits a subset again by image name (as split_dataset), e.g. a run's calibration photos out
-/// of its training part. Both parts index the subset's own dataset, so the type stays the same.
+/// Splits a subset by image name (seeded, deterministic; see choose_validation): `validation`
+/// holds the chosen fraction. Both parts index the subset's own dataset, so a part can be split
+/// again, as a run's calibration photos are out of its training part.
 template <ImageDataset Dataset>
 DatasetSplit<Dataset> split_subset(const Subset<Dataset>& subset, double fraction, std::uint64_t seed) {
     const std::vector<bool> chosen =
@@ -10456,6 +10455,15 @@ DatasetSplit<Dataset> split_subset(const Subset<Dataset>& subset, double fractio
     std::vector<std::size_t> kept, held_out;
     for (std::size_t i = 0; i < chosen.size(); ++i) (chosen[i] ? held_out : kept).push_back(subset.indices()[i]);
     return {Subset<Dataset>(subset.dataset(), std::move(kept)), Subset<Dataset>(subset.dataset(), std::move(held_out))};
+}
+
+/// Splits a whole dataset by image name.
+template <ImageDataset Dataset>
+DatasetSplit<Dataset> split_dataset(std::shared_ptr<const Dataset> dataset, double validation_fraction = 0.1,
+                                    std::uint64_t seed = 0) {
+    std::vector<std::size_t> all(dataset->size());
+    std::iota(all.begin(), all.end(), std::size_t{0});
+    return split_subset(Subset<Dataset>(dataset, std::move(all)), validation_fraction, seed);
 }
 
 }  // namespace chroma::data
@@ -13287,7 +13295,7 @@ public:
 
     explicit HintsTask(std::uint64_t seed = 1, data::HintOptions options = {})
         : seed_(seed), options_(options), training_hints_(seed), validation_hints_(seed ^ validation_stream),
-          loss_(huber_delta) {}
+          regression_(color::lightness_centered, color::ab_over_110, loss::SmoothL1Loss(huber_delta)) {}
 
     /// Called by the trainer before each pass over the data: validation restarts its hints.
     void start_pass(bool validation) {
@@ -13297,9 +13305,8 @@ public:
 
     /// [N,4,H,W]: normalised L, then the hints' ab / 110, then their mask.
     const Tensor<float>& input(const Batch& batch) {
-        const data::Hints hints = data::simulate_hints(batch.ab, validating_ ? validation_hints_ : training_hints_,
-                                                       options_);
-        return input_with(batch.lightness, hints);
+        data::simulate_hints(batch.ab, validating_ ? validation_hints_ : training_hints_, options_, hints_);
+        return input_with(batch.lightness, hints_);
     }
 
     /// The model input for given hints (ab in CIELAB units, as data::Hints holds them): what
@@ -13327,19 +13334,11 @@ public:
         return input_;
     }
 
+    /// The output is ab / 110, as a RegressionTask's: its target, loss and read-back.
     double loss(const Tensor<float>& prediction, const Batch& batch, Tensor<float>& grad) {
-        target_.resize(batch.ab.shape());
-        kernels::copy(batch.ab, target_);
-        color::normalize_in_place(target_, color::ab_over_110);
-        return loss_.forward_backward(prediction, target_, grad);
+        return regression_.loss(prediction, batch, grad);
     }
-
-    const Tensor<float>& predicted_ab(const Tensor<float>& prediction) {
-        ab_out_.resize(prediction.shape());
-        kernels::copy(prediction, ab_out_);
-        color::denormalize_in_place(ab_out_, color::ab_over_110);
-        return ab_out_;
-    }
+    const Tensor<float>& predicted_ab(const Tensor<float>& prediction) { return regression_.predicted_ab(prediction); }
 
     std::string describe() const { return "regression of ab from L and simulated hints, smooth L1 (delta 1 ab unit)"; }
 
@@ -13350,8 +13349,9 @@ private:
     data::HintOptions options_;
     Rng training_hints_, validation_hints_;
     bool validating_ = false;
-    loss::SmoothL1Loss loss_;
-    Tensor<float> input_, target_, ab_out_;
+    data::Hints hints_;
+    Tensor<float> input_;
+    RegressionTask<loss::SmoothL1Loss> regression_;
 };
 
 }  // namespace chroma::train
@@ -14752,37 +14752,39 @@ inline std::vector<HintPoint> read_hint_points(const std::filesystem::path& file
     return points;
 }
 
-/// The hint ab (CIELAB) and mask [1,*,height,width] at a model's input size for points given in
-/// a photo_width x photo_height photo. A point covers the model pixels whose centres fall in its
-/// square, and at least the pixel it lies in; where points overlap, the later one wins.
+/// The hint ab (CIELAB) and mask [images,*,height,width] at a model's input size for points
+/// given in a photo_width x photo_height photo, the same in every image. A point covers the model
+/// pixels whose centres fall in its square, and at least the pixel it lies in; where points
+/// overlap, the later one wins.
 inline data::Hints rasterize_hints(const std::vector<HintPoint>& points, int photo_width, int photo_height, int width,
-                                   int height) {
-    if (photo_width < 1 || photo_height < 1 || width < 1 || height < 1)
+                                   int height, index_t images = 1) {
+    if (photo_width < 1 || photo_height < 1 || width < 1 || height < 1 || images < 1)
         throw usage_error("rasterize_hints: sizes must be positive");
-    data::Hints hints{Tensor<float>(Shape{.n = 1, .c = 2, .h = height, .w = width}),
-                      Tensor<float>(Shape{.n = 1, .c = 1, .h = height, .w = width})};
+    data::Hints hints{Tensor<float>(Shape{.n = images, .c = 2, .h = height, .w = width}),
+                      Tensor<float>(Shape{.n = images, .c = 1, .h = height, .w = width})};
     hints.ab.fill(0.0f);
     hints.mask.fill(0.0f);
     const double sx = static_cast<double>(width) / photo_width, sy = static_cast<double>(height) / photo_height;
     const index_t plane = static_cast<index_t>(width) * height;
+    // The square spans photo coordinates [x - radius, x + radius + 1); model pixel m covers
+    // [m / sx, (m + 1) / sx), so it is in when its centre (m + 0.5) / sx is.
+    const auto first = [](double low, double scale) { return static_cast<int>(std::ceil(low * scale - 0.5)); };
+    const auto last = [](double high, double scale) { return static_cast<int>(std::floor(high * scale - 0.5)); };
     for (const HintPoint& p : points) {
-        // The square spans photo coordinates [x - radius, x + radius + 1); model pixel m covers
-        // [m / sx, (m + 1) / sx), so it is in when its centre (m + 0.5) / sx is.
-        const auto first = [](double low, double scale) { return static_cast<int>(std::ceil(low * scale - 0.5)); };
-        const auto last = [](double high, double scale) { return static_cast<int>(std::floor(high * scale - 0.5)); };
         const int cx = std::clamp(static_cast<int>(p.x * sx), 0, width - 1);
         const int cy = std::clamp(static_cast<int>(p.y * sy), 0, height - 1);
         const int x0 = std::clamp(std::min(cx, first(p.x - p.radius, sx)), 0, width - 1);
         const int x1 = std::clamp(std::max(cx, last(p.x + p.radius + 1, sx)), 0, width - 1);
         const int y0 = std::clamp(std::min(cy, first(p.y - p.radius, sy)), 0, height - 1);
         const int y1 = std::clamp(std::max(cy, last(p.y + p.radius + 1, sy)), 0, height - 1);
-        for (int y = y0; y <= y1; ++y)
-            for (int x = x0; x <= x1; ++x) {
-                const index_t i = static_cast<index_t>(y) * width + x;
-                hints.ab.data()[i] = p.a;
-                hints.ab.data()[plane + i] = p.b;
-                hints.mask.data()[i] = 1.0f;
-            }
+        for (index_t n = 0; n < images; ++n)
+            for (int y = y0; y <= y1; ++y)
+                for (int x = x0; x <= x1; ++x) {
+                    const index_t i = static_cast<index_t>(y) * width + x;
+                    hints.ab.data()[2 * n * plane + i] = p.a;
+                    hints.ab.data()[(2 * n + 1) * plane + i] = p.b;
+                    hints.mask.data()[n * plane + i] = 1.0f;
+                }
     }
     return hints;
 }

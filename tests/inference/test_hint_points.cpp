@@ -96,6 +96,14 @@ TEST_CASE("points are drawn at the model's size: their square, at least their ow
             covered += first || second;
         }
     CHECK(covered == 17);
+    // For a batch, every image gets the same points.
+    const data::Hints two = rasterize_hints(points, 100, 60, 50, 30, 2);
+    REQUIRE(two.ab.shape() == Shape{.n = 2, .c = 2, .h = 30, .w = 50});
+    for (index_t i = 0; i < 2 * plane; ++i) {
+        CHECK(two.ab.data()[i] == hints.ab.data()[i]);
+        CHECK(two.ab.data()[2 * plane + i] == hints.ab.data()[i]);
+    }
+    for (index_t i = 0; i < plane; ++i) CHECK(two.mask.data()[plane + i] == hints.mask.data()[i]);
 }
 
 TEST_CASE("points taken from a reference hold its mean chroma around them, the same for the same seed", "[hints]") {

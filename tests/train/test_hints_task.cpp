@@ -51,18 +51,18 @@ TEST_CASE("the hints task feeds L, the simulated hints and their mask, normalise
 TEST_CASE("validation sees the same hints on every pass, training new ones every step", "[hints]") {
     const train::Batch batch = batch_of(4, 16, 16, 5);
     train::HintsTask task(3);
-    const auto mask_of = [&](train::HintsTask& t) {
+    const auto input_of = [&](train::HintsTask& t) {
         const Tensor<float>& in = t.input(batch);
         return std::vector<float>(in.data() + 0, in.data() + in.size());
     };
     task.start_pass(true);
-    const auto first_validation = mask_of(task);
-    const auto second_batch_of_validation = mask_of(task);
+    const auto first_validation = input_of(task);
+    const auto second_batch_of_validation = input_of(task);
     task.start_pass(false);
-    const auto training_one = mask_of(task);
-    const auto training_two = mask_of(task);
+    const auto training_one = input_of(task);
+    const auto training_two = input_of(task);
     task.start_pass(true);
-    CHECK(mask_of(task) == first_validation);
+    CHECK(input_of(task) == first_validation);
     CHECK(second_batch_of_validation != first_validation);
     CHECK(training_one != training_two);
     CHECK(training_one != first_validation);

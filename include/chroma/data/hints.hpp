@@ -26,15 +26,17 @@ struct Hints {
     Tensor<float> mask;  // [N,1,H,W]: 1 over the revealed patches, 0 elsewhere
 };
 
-/// Hints drawn from the true ab [N,2,H,W] (any units: the hint keeps them).
-inline Hints simulate_hints(const Tensor<float>& truth_ab, Rng& rng, const HintOptions& options = {}) {
+/// Hints drawn from the true ab [N,2,H,W] (any units: the hint keeps them) into `hints`, whose
+/// tensors are resized as needed (so a training step that keeps them allocates nothing).
+inline void simulate_hints(const Tensor<float>& truth_ab, Rng& rng, const HintOptions& options, Hints& hints) {
     const Shape s = truth_ab.shape();
     if (s.c != 2 || s.h < 1 || s.w < 1)
         throw shape_error("simulate_hints: expects ab [N,2,H,W], got " + s.str());
     if (!(options.stop_probability > 0.0 && options.stop_probability <= 1.0) || options.smallest_patch < 1 ||
         options.largest_patch < options.smallest_patch || options.most_points < 0)
         throw usage_error("simulate_hints: stop_probability must be in (0, 1], patch sides at least 1 and in order");
-    Hints hints{Tensor<float>(s), Tensor<float>(Shape{.n = s.n, .c = 1, .h = s.h, .w = s.w})};
+    hints.ab.resize(s);
+    hints.mask.resize(Shape{.n = s.n, .c = 1, .h = s.h, .w = s.w});
     hints.ab.fill(0.0f);
     hints.mask.fill(0.0f);
     const index_t plane = s.plane();
@@ -71,6 +73,12 @@ inline Hints simulate_hints(const Tensor<float>& truth_ab, Rng& rng, const HintO
                 }
         }
     }
+}
+
+/// The same, as a new Hints.
+inline Hints simulate_hints(const Tensor<float>& truth_ab, Rng& rng, const HintOptions& options = {}) {
+    Hints hints;
+    simulate_hints(truth_ab, rng, options, hints);
     return hints;
 }
 

@@ -4,6 +4,7 @@
 // dataset into train and validation by image name, as split_by_file does for files.
 #include <cstdint>
 #include <memory>
+#include <numeric>
 #include <string>
 #include <utility>
 #include <vector>
@@ -41,19 +42,9 @@ struct DatasetSplit {
     Subset<Dataset> validation;
 };
 
-/// Splits by image name (seeded, deterministic; see choose_validation).
-template <ImageDataset Dataset>
-DatasetSplit<Dataset> split_dataset(std::shared_ptr<const Dataset> dataset, double validation_fraction = 0.1,
-                                    std::uint64_t seed = 0) {
-    const std::vector<bool> in_validation = choose_validation(
-        dataset->size(), [&](std::size_t i) { return dataset->name(i); }, validation_fraction, seed);
-    std::vector<std::size_t> train, validation;
-    for (std::size_t i = 0; i < in_validation.size(); ++i) (in_validation[i] ? validation : train).push_back(i);
-    return {Subset<Dataset>(dataset, std::move(train)), Subset<Dataset>(dataset, std::move(validation))};
-}
-
-/// Splits a subset again by image name (as split_dataset), e.g. a run's calibration photos out
-/// of its training part. Both parts index the subset's own dataset, so the type stays the same.
+/// Splits a subset by image name (seeded, deterministic; see choose_validation): `validation`
+/// holds the chosen fraction. Both parts index the subset's own dataset, so a part can be split
+/// again, as a run's calibration photos are out of its training part.
 template <ImageDataset Dataset>
 DatasetSplit<Dataset> split_subset(const Subset<Dataset>& subset, double fraction, std::uint64_t seed) {
     const std::vector<bool> chosen =
@@ -61,6 +52,15 @@ DatasetSplit<Dataset> split_subset(const Subset<Dataset>& subset, double fractio
     std::vector<std::size_t> kept, held_out;
     for (std::size_t i = 0; i < chosen.size(); ++i) (chosen[i] ? held_out : kept).push_back(subset.indices()[i]);
     return {Subset<Dataset>(subset.dataset(), std::move(kept)), Subset<Dataset>(subset.dataset(), std::move(held_out))};
+}
+
+/// Splits a whole dataset by image name.
+template <ImageDataset Dataset>
+DatasetSplit<Dataset> split_dataset(std::shared_ptr<const Dataset> dataset, double validation_fraction = 0.1,
+                                    std::uint64_t seed = 0) {
+    std::vector<std::size_t> all(dataset->size());
+    std::iota(all.begin(), all.end(), std::size_t{0});
+    return split_subset(Subset<Dataset>(dataset, std::move(all)), validation_fraction, seed);
 }
 
 }  // namespace chroma::data

@@ -26,21 +26,15 @@ public:
         photo_width_ = photo_width;
         photo_height_ = photo_height;
     }
-    const std::vector<HintPoint>& hints() const noexcept { return points_; }
 
 protected:
     const Tensor<float>& model_ab(const Tensor<float>& lightness) override {
         const Shape s = lightness.shape();
         const int width = static_cast<int>(s.w), height = static_cast<int>(s.h);
-        // Without a photo size the points are read in the model's own pixels.
-        const data::Hints one = rasterize_hints(points_, photo_width_ > 0 ? photo_width_ : width,
-                                                photo_height_ > 0 ? photo_height_ : height, width, height);
-        data::Hints hints{Tensor<float>(Shape{.n = s.n, .c = 2, .h = s.h, .w = s.w}),
-                          Tensor<float>(Shape{.n = s.n, .c = 1, .h = s.h, .w = s.w})};
-        for (index_t n = 0; n < s.n; ++n) {  // the same points on every image of the batch
-            std::copy(one.ab.data(), one.ab.data() + one.ab.size(), hints.ab.data() + n * one.ab.size());
-            std::copy(one.mask.data(), one.mask.data() + one.mask.size(), hints.mask.data() + n * one.mask.size());
-        }
+        // Without a photo size the points are read in the model's own pixels; every image of a
+        // batch gets the same points.
+        const data::Hints hints = rasterize_hints(points_, photo_width_ > 0 ? photo_width_ : width,
+                                                  photo_height_ > 0 ? photo_height_ : height, width, height, s.n);
         const Tensor<float>& input = task_.input_with(lightness, hints);
         const auto predict = [&](const Tensor<float>& x) -> const Tensor<float>& {
             return task_.predicted_ab(this->model_.forward(x));

@@ -122,37 +122,39 @@ inline std::vector<HintPoint> read_hint_points(const std::filesystem::path& file
     return points;
 }
 
-/// The hint ab (CIELAB) and mask [1,*,height,width] at a model's input size for points given in
-/// a photo_width x photo_height photo. A point covers the model pixels whose centres fall in its
-/// square, and at least the pixel it lies in; where points overlap, the later one wins.
+/// The hint ab (CIELAB) and mask [images,*,height,width] at a model's input size for points
+/// given in a photo_width x photo_height photo, the same in every image. A point covers the model
+/// pixels whose centres fall in its square, and at least the pixel it lies in; where points
+/// overlap, the later one wins.
 inline data::Hints rasterize_hints(const std::vector<HintPoint>& points, int photo_width, int photo_height, int width,
-                                   int height) {
-    if (photo_width < 1 || photo_height < 1 || width < 1 || height < 1)
+                                   int height, index_t images = 1) {
+    if (photo_width < 1 || photo_height < 1 || width < 1 || height < 1 || images < 1)
         throw usage_error("rasterize_hints: sizes must be positive");
-    data::Hints hints{Tensor<float>(Shape{.n = 1, .c = 2, .h = height, .w = width}),
-                      Tensor<float>(Shape{.n = 1, .c = 1, .h = height, .w = width})};
+    data::Hints hints{Tensor<float>(Shape{.n = images, .c = 2, .h = height, .w = width}),
+                      Tensor<float>(Shape{.n = images, .c = 1, .h = height, .w = width})};
     hints.ab.fill(0.0f);
     hints.mask.fill(0.0f);
     const double sx = static_cast<double>(width) / photo_width, sy = static_cast<double>(height) / photo_height;
     const index_t plane = static_cast<index_t>(width) * height;
+    // The square spans photo coordinates [x - radius, x + radius + 1); model pixel m covers
+    // [m / sx, (m + 1) / sx), so it is in when its centre (m + 0.5) / sx is.
+    const auto first = [](double low, double scale) { return static_cast<int>(std::ceil(low * scale - 0.5)); };
+    const auto last = [](double high, double scale) { return static_cast<int>(std::floor(high * scale - 0.5)); };
     for (const HintPoint& p : points) {
-        // The square spans photo coordinates [x - radius, x + radius + 1); model pixel m covers
-        // [m / sx, (m + 1) / sx), so it is in when its centre (m + 0.5) / sx is.
-        const auto first = [](double low, double scale) { return static_cast<int>(std::ceil(low * scale - 0.5)); };
-        const auto last = [](double high, double scale) { return static_cast<int>(std::floor(high * scale - 0.5)); };
         const int cx = std::clamp(static_cast<int>(p.x * sx), 0, width - 1);
         const int cy = std::clamp(static_cast<int>(p.y * sy), 0, height - 1);
         const int x0 = std::clamp(std::min(cx, first(p.x - p.radius, sx)), 0, width - 1);
         const int x1 = std::clamp(std::max(cx, last(p.x + p.radius + 1, sx)), 0, width - 1);
         const int y0 = std::clamp(std::min(cy, first(p.y - p.radius, sy)), 0, height - 1);
         const int y1 = std::clamp(std::max(cy, last(p.y + p.radius + 1, sy)), 0, height - 1);
-        for (int y = y0; y <= y1; ++y)
-            for (int x = x0; x <= x1; ++x) {
-                const index_t i = static_cast<index_t>(y) * width + x;
-                hints.ab.data()[i] = p.a;
-                hints.ab.data()[plane + i] = p.b;
-                hints.mask.data()[i] = 1.0f;
-            }
+        for (index_t n = 0; n < images; ++n)
+            for (int y = y0; y <= y1; ++y)
+                for (int x = x0; x <= x1; ++x) {
+                    const index_t i = static_cast<index_t>(y) * width + x;
+                    hints.ab.data()[2 * n * plane + i] = p.a;
+                    hints.ab.data()[(2 * n + 1) * plane + i] = p.b;
+                    hints.mask.data()[n * plane + i] = 1.0f;
+                }
     }
     return hints;
 }

@@ -9,13 +9,12 @@
 #include <cstdint>
 #include <string>
 
-#include "../backend/cpu/elementwise.hpp"
-#include "../color/normalization.hpp"
 #include "../core/random.hpp"
 #include "../data/hints.hpp"
 #include "../loss/regression.hpp"
 #include "../models/siggraph17.hpp"
 #include "batch.hpp"
+#include "regression_task.hpp"
 
 namespace chroma::train {
 
@@ -26,7 +25,7 @@ public:
 
     explicit HintsTask(std::uint64_t seed = 1, data::HintOptions options = {})
         : seed_(seed), options_(options), training_hints_(seed), validation_hints_(seed ^ validation_stream),
-          loss_(huber_delta) {}
+          regression_(color::lightness_centered, color::ab_over_110, loss::SmoothL1Loss(huber_delta)) {}
 
     /// Called by the trainer before each pass over the data: validation restarts its hints.
     void start_pass(bool validation) {
@@ -36,9 +35,8 @@ public:
 
     /// [N,4,H,W]: normalised L, then the hints' ab / 110, then their mask.
     const Tensor<float>& input(const Batch& batch) {
-        const data::Hints hints = data::simulate_hints(batch.ab, validating_ ? validation_hints_ : training_hints_,
-                                                       options_);
-        return input_with(batch.lightness, hints);
+        data::simulate_hints(batch.ab, validating_ ? validation_hints_ : training_hints_, options_, hints_);
+        return input_with(batch.lightness, hints_);
     }
 
     /// The model input for given hints (ab in CIELAB units, as data::Hints holds them): what
@@ -66,19 +64,11 @@ public:
         return input_;
     }
 
+    /// The output is ab / 110, as a RegressionTask's: its target, loss and read-back.
     double loss(const Tensor<float>& prediction, const Batch& batch, Tensor<float>& grad) {
-        target_.resize(batch.ab.shape());
-        kernels::copy(batch.ab, target_);
-        color::normalize_in_place(target_, color::ab_over_110);
-        return loss_.forward_backward(prediction, target_, grad);
+        return regression_.loss(prediction, batch, grad);
     }
-
-    const Tensor<float>& predicted_ab(const Tensor<float>& prediction) {
-        ab_out_.resize(prediction.shape());
-        kernels::copy(prediction, ab_out_);
-        color::denormalize_in_place(ab_out_, color::ab_over_110);
-        return ab_out_;
-    }
+    const Tensor<float>& predicted_ab(const Tensor<float>& prediction) { return regression_.predicted_ab(prediction); }
 
     std::string describe() const { return "regression of ab from L and simulated hints, smooth L1 (delta 1 ab unit)"; }
 
@@ -89,8 +79,9 @@ private:
     data::HintOptions options_;
     Rng training_hints_, validation_hints_;
     bool validating_ = false;
-    loss::SmoothL1Loss loss_;
-    Tensor<float> input_, target_, ab_out_;
+    data::Hints hints_;
+    Tensor<float> input_;
+    RegressionTask<loss::SmoothL1Loss> regression_;
 };
 
 }  // namespace chroma::train
