@@ -3921,7 +3921,6 @@ struct Concat {
 // parameter names match a PyTorch module's attributes ("model1.0.weight", "downsample.1.bias").
 #include <array>
 #include <string>
-#include <type_traits>
 #include <string_view>
 
 // ---- begin chroma/core/fixed_string.hpp ----
@@ -3986,10 +3985,7 @@ decltype(auto) with_context(const Name& name, F&& body) {
     try {
         return body();
     } catch (error& e) {
-        if constexpr (std::is_invocable_v<const Name&>)
-            e.add_context(name());
-        else
-            e.add_context(std::string(name));
+        e.add_context(name_text(name));
         throw;
     }
 }

@@ -3,7 +3,6 @@
 // parameter names match a PyTorch module's attributes ("model1.0.weight", "downsample.1.bias").
 #include <array>
 #include <string>
-#include <type_traits>
 #include <string_view>
 
 #include "../core/fixed_string.hpp"
@@ -52,10 +51,7 @@ decltype(auto) with_context(const Name& name, F&& body) {
     try {
         return body();
     } catch (error& e) {
-        if constexpr (std::is_invocable_v<const Name&>)
-            e.add_context(name());
-        else
-            e.add_context(std::string(name));
+        e.add_context(name_text(name));
         throw;
     }
 }
