@@ -16,6 +16,9 @@
 //   train_gan FOLDER [--objective dcgan|lsgan|ebgan|wgan] [--images N] [--epochs N] [--batch N]
 //                    [--lr X] [--size PX] [--crop PX] [--l1 W] [--l2 W] [--adversarial W] [--out DIR]
 //   train_gan --packed FILE [...]   (a file made by `chroma pack`)
+//
+// Data-parallel (built with MPI, CMake's CHROMA_MPI): `mpirun -np N train_gan ...` trains one
+// pair of nets; --batch is the global batch, each rank takes batch / N of it.
 #include <chroma/chroma.hpp>
 #include <chroma/models/gan.hpp>
 #include <chroma/train/gan_trainer.hpp>
@@ -35,6 +38,7 @@ struct Settings {
     int images = 0, epochs = 10, batch = 32, size = 256, crop = 176, threads = 2;
     double learning_rate = 2e-4;
     loss::GeneratorWeights weights{.adversarial = 1.0, .l1 = 100.0, .l2 = 0.0};
+    distributed::Communicator* ranks = nullptr;  // several under mpirun
 };
 
 int usage(const char* program) {
@@ -58,6 +62,7 @@ int train_with(Adversarial adversarial, train::GanOptions options, TrainSource& 
     options.weights = s.weights;
     options.sample_rows = 6;
     options.architecture = "gan-generator";
+    options.communicator = s.ranks;
     train::GanTrainer trainer(generator, Critic(discriminator), adversarial, generator_adam, critic_adam, options);
     std::printf("recipe: gan-generator (seed 004, %s): %s; Adam lr %g, beta1 0.5 for both nets; critic steps %d%s; "
                 "batch %d, %d epochs, %d px images, %d px crops; generator %lld parameters, discriminator %lld\n",
@@ -91,7 +96,10 @@ int train_chosen(TrainSource& training, ValidationSource& validation, const Sett
 }  // namespace
 
 int main(int argc, char** argv) {
+    const auto ranks = examples::job_ranks(argc, argv);
+    if (!ranks) return 2;
     Settings s;
+    s.ranks = ranks.get();
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         auto value = [&] { return examples::option_value(argc, argv, i, usage); };
@@ -124,7 +132,8 @@ int main(int argc, char** argv) {
     if (s.out.empty()) s.out = "runs/gan-" + s.objective;
 
     const examples::PhotoSource source{
-        .folder = s.folder, .packed = s.packed, .images = s.images, .batch = s.batch, .threads = s.threads};
+        .folder = s.folder, .packed = s.packed, .images = s.images, .batch = s.batch, .threads = s.threads,
+        .ranks = s.ranks};
     auto train = [&](auto& training, auto& validation) { return train_chosen(training, validation, s); };
     return examples::with_photo_loaders("train_gan", source, examples::resize_and_crop(s.size, s.crop), train);
 }

@@ -9,6 +9,9 @@
 // trainer splits) or a file made by `chroma pack`; --zoom F trains on random squares of F to all
 // of the shorter side, resized to --crop. The checkpoint becomes a model file with
 // `chroma export`, which `chroma colorize --hints FILE` and `--hints-from PHOTO N` then use.
+//
+// Data-parallel (built with MPI, CMake's CHROMA_MPI): `mpirun -np N train_hints ...` trains one
+// model; --batch is the global batch, each rank takes batch / N of it.
 #include <chroma/chroma.hpp>
 
 #include <cstdio>
@@ -29,6 +32,7 @@ struct Settings {
     double learning_rate = 1e-3, final_learning_rate = 1e-5;
     double zoom = 0.0;
     bool resume = false;
+    distributed::Communicator* ranks = nullptr;  // several under mpirun
 };
 
 int usage(const char* program) {
@@ -47,6 +51,7 @@ int run_training(TrainSource& training, ValidationSource& validation, const Sett
     train::HintsTask task;
     train::TrainerOptions options{.epochs = s.epochs, .output = s.out, .sample_rows = 6, .architecture = s.model};
     options.resume = s.resume;
+    options.communicator = s.ranks;
     const optim::CosineAnnealing cosine(s.learning_rate, s.epochs, s.final_learning_rate);
     options.learning_rate_at = [cosine](int epoch) { return cosine.rate(epoch); };
     std::printf("%s, %lld parameters, %d CPU threads; Adam lr %g to %g (cosine), batch %d, %d px crops\n%s\n",
@@ -60,7 +65,10 @@ int run_training(TrainSource& training, ValidationSource& validation, const Sett
 }  // namespace
 
 int main(int argc, char** argv) {
+    const auto ranks = examples::job_ranks(argc, argv);
+    if (!ranks) return 2;
     Settings s;
+    s.ranks = ranks.get();
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         auto value = [&] { return examples::option_value(argc, argv, i, usage); };
@@ -92,7 +100,7 @@ int main(int argc, char** argv) {
         return 2;
     }
     const examples::PhotoSource source{.folder = s.folder, .packed = s.packed, .images = s.images, .batch = s.batch,
-                                       .threads = s.threads};
+                                       .threads = s.threads, .ranks = s.ranks};
     const auto transform = s.zoom > 0.0 ? examples::resize_and_zoom(s.size, s.crop, s.zoom)
                                         : examples::resize_and_crop(s.size, s.crop);
     return examples::with_photo_loaders("train_hints", source, transform, [&](auto& training, auto& validation) {

@@ -13625,6 +13625,12 @@ void restore_optimiser(const io::Checkpoint& c, Net& net, Optimiser& o, const st
     o.set_learning_rate(c.get_real(prefix + "learning_rate"));
 }
 
+/// The ranks a trainer was given, or one process alone.
+inline distributed::Communicator& ranks_or_alone(distributed::Communicator* communicator) {
+    static distributed::SingleProcess alone;
+    return communicator ? *communicator : alone;
+}
+
 /// One 8-bit RGB picture of image n of a Lab batch.
 inline Image picture(const Tensor<float>& lightness, const Tensor<float>& ab, index_t n) {
     const Tensor<float> l = lightness.batch(n), a = ab.batch(n);
@@ -13796,10 +13802,7 @@ private:
         return true;
     }
 
-    distributed::Communicator& communicator() {
-        static distributed::SingleProcess alone;
-        return options_.communicator ? *options_.communicator : alone;
-    }
+    distributed::Communicator& communicator() { return detail::ranks_or_alone(options_.communicator); }
     bool root() const { return options_.communicator == nullptr || options_.communicator->is_root(); }
     bool quiet() const { return options_.quiet || !root(); }
 
@@ -13955,6 +13958,14 @@ private:
 // the gray baseline), a progress line, log.csv, loss.png, a sample grid per epoch, an atomic
 // checkpoint of both nets and their optimisers after every epoch (and on Ctrl-C), a stop with a
 // message on a NaN or infinite loss, and resuming.
+//
+// Data-parallel (GanOptions::communicator), as Trainer: each rank runs the step on its share of
+// every global batch; both nets' gradients are averaged over the ranks (weighted by each share)
+// before each update, so every rank takes the update one process takes on the whole batch.
+// Rank 0's weights, optimiser state and counters start every rank; rank 0 alone writes the
+// checkpoint, log and pictures. BatchNorm normalises each rank's share (as DDP), and each rank's
+// dropout draws its own masks, so a run with dropout matches one process in distribution, not
+// bit for bit.
 #include <cmath>
 #include <csignal>
 #include <cstdio>
@@ -14263,13 +14274,17 @@ struct GanOptions {
     bool quiet = false;
     std::string architecture = "gan-generator";  // recorded in the checkpoint
     std::string description;                     // the recipe, recorded as "task"
+    distributed::Communicator* communicator = nullptr;  // data-parallel training: every rank runs the
+                                                 // trainer on its shard of each global batch; nullptr: one process
 };
 
-/// The losses of one step (the generator's are those of its last update).
+/// The losses of one step (the generator's are those of its last update), means over the global
+/// batch when there are several ranks.
 struct GanStepLosses {
     double discriminator = 0;
     loss::GeneratorTerms generator;  // unweighted terms and the weighted total
     bool generator_updated = false;
+    double images = 0;  // in the batch (the global batch, with several ranks)
 };
 
 struct GanEpochRecord {
@@ -14301,40 +14316,55 @@ public:
 
     std::filesystem::path checkpoint_path() const { return options_.output / "checkpoint.ckpt"; }
 
-    /// One training step on a batch (see the top of this file).
+    /// One training step on a batch (see the top of this file): on this rank's share of the
+    /// global batch when there are several ranks (a share may be empty: its rank contributes
+    /// nothing but takes the same updates).
     GanStepLosses step(const Batch& batch) {
-        prepare(batch);
+        const double local_images = static_cast<double>(batch.size());
+        double global_images = local_images;
+        communicator().all_reduce_sum(std::span<double>(&global_images, 1));
+        if (!(global_images > 0)) throw usage_error("GanTrainer: a global batch without images");
+        const bool has_images = local_images > 0;
         generator_.train();
         critic_.net().train();
-        copy_into(generator_.forward(l_), fake_);
-        real_pair_ = models::condition_on_l(l_, ab_);
-        fake_pair_ = models::condition_on_l(l_, fake_);
-
         GanStepLosses losses;
-        copy_into(critic_.forward(real_pair_), real_scores_);
-        copy_into(critic_.forward(fake_pair_), fake_scores_);
-        losses.discriminator =
-            adversarial_.discriminator_forward_backward(real_scores_, fake_scores_, grad_real_, grad_fake_);
+        losses.images = global_images;
         critic_.net().zero_grad();
-        critic_.backward(grad_fake_);  // the fake pass is the one cached
-        critic_.forward(real_pair_);
-        critic_.backward(grad_real_);
+        if (has_images) {
+            prepare(batch);
+            copy_into(generator_.forward(l_), fake_);
+            real_pair_ = models::condition_on_l(l_, ab_);
+            fake_pair_ = models::condition_on_l(l_, fake_);
+            copy_into(critic_.forward(real_pair_), real_scores_);
+            copy_into(critic_.forward(fake_pair_), fake_scores_);
+            losses.discriminator =
+                adversarial_.discriminator_forward_backward(real_scores_, fake_scores_, grad_real_, grad_fake_);
+            critic_.backward(grad_fake_);  // the fake pass is the one cached
+            critic_.forward(real_pair_);
+            critic_.backward(grad_real_);
+        }
+        average_gradients(critic_.net(), local_images, global_images);
         critic_optimiser_.step(critic_.net());
         if (options_.weight_clip > 0) loss::clip_weights(critic_.net(), options_.weight_clip);
 
         if (++critic_updates_ % options_.critic_steps == 0) {
-            copy_into(critic_.forward(fake_pair_), fake_scores_);
-            losses.generator = objective_.breakdown(fake_scores_, fake_, ab_);
-            objective_.forward_backward(fake_scores_, fake_, ab_, grad_scores_, grad_prediction_);
-            add_ab_part(critic_.backward(grad_scores_), grad_prediction_);
             generator_.zero_grad();
-            generator_.backward(grad_prediction_);  // the generator's forward of this step is still cached
+            if (has_images) {
+                copy_into(critic_.forward(fake_pair_), fake_scores_);
+                losses.generator = objective_.breakdown(fake_scores_, fake_, ab_);
+                objective_.forward_backward(fake_scores_, fake_, ab_, grad_scores_, grad_prediction_);
+                add_ab_part(critic_.backward(grad_scores_), grad_prediction_);
+                generator_.backward(grad_prediction_);  // the generator's forward of this step is still cached
+            }
+            average_gradients(generator_, local_images, global_images);
             generator_optimiser_.step(generator_);
             losses.generator_updated = true;
-            last_generator_ = losses.generator;
-        } else {
-            losses.generator = last_generator_;
         }
+        mean_over_ranks(losses, local_images, global_images);
+        if (losses.generator_updated)
+            last_generator_ = losses.generator;
+        else
+            losses.generator = last_generator_;
         return losses;
     }
 
@@ -14349,11 +14379,11 @@ public:
 
     template <BatchSource Train, BatchSource Validation>
     GanResult fit(Train& train, Validation& validation) {
-        std::filesystem::create_directories(options_.output);
+        if (root()) std::filesystem::create_directories(options_.output);
         GanResult result;
-        int first_epoch = 0;
-        if (options_.resume && std::filesystem::exists(checkpoint_path())) first_epoch = restore();
-        const auto log = detail::open_run_log(options_.output / "log.csv", first_epoch > 0, restored_log_);
+        const int first_epoch = start();
+        const auto log =
+            root() ? detail::open_run_log(options_.output / "log.csv", first_epoch > 0, restored_log_) : nullptr;
         detail::interrupt_requested.store(false);
         const auto previous_handler = std::signal(SIGINT, detail::request_interrupt);
         for (int epoch = first_epoch; epoch < options_.epochs; ++epoch) {
@@ -14362,19 +14392,22 @@ public:
             const stop_reason outcome = train_epoch(train, epoch, record);
             if (outcome != stop_reason::finished) {
                 result.reason = outcome;
-                result.message = outcome == stop_reason::interrupted ? interrupted(epoch, log->text()) : non_finite(epoch);
+                result.message = outcome == stop_reason::interrupted ? interrupted(epoch, log ? log->text() : "")
+                                                                      : non_finite(epoch);
                 break;
             }
             validate(validation, epoch, record);
             history_.push_back(record);
             result.epochs.push_back(record);
-            write_log(*log, record);
-            save(epoch + 1, log->text());
-            draw_curves();
-            report(record);
+            if (root()) {
+                write_log(*log, record);
+                save(epoch + 1, log->text());
+                draw_curves();
+                report(record);
+            }
         }
         std::signal(SIGINT, previous_handler);
-        if (!result.message.empty() && !options_.quiet) std::fprintf(stderr, "%s\n", result.message.c_str());
+        if (!result.message.empty() && !quiet()) std::fprintf(stderr, "%s\n", result.message.c_str());
         return result;
     }
 
@@ -14384,6 +14417,65 @@ private:
     static void copy_into(const Tensor<float>& from, Tensor<float>& to) {
         to.resize(from.shape());
         kernels::copy(from, to);
+    }
+
+    distributed::Communicator& communicator() { return detail::ranks_or_alone(options_.communicator); }
+    bool root() const { return options_.communicator == nullptr || options_.communicator->is_root(); }
+    bool quiet() const { return options_.quiet || !root(); }
+
+    template <class Net>
+    void average_gradients(Net& net, double local_images, double global_images) {
+        averager_(net, communicator(), local_images, global_images);  // nothing to do alone
+    }
+
+    // The step's losses (each rank's the mean over its share) become means over the global batch.
+    void mean_over_ranks(GanStepLosses& losses, double local_images, double global_images) {
+        if (communicator().size() == 1) return;
+        loss::GeneratorTerms& g = losses.generator;
+        double sums[5] = {losses.discriminator, g.adversarial, g.l1, g.l2, g.total};
+        for (double& v : sums) v *= local_images;
+        communicator().all_reduce_sum(std::span<double>(sums));
+        for (double& v : sums) v /= global_images;
+        losses.discriminator = sums[0];
+        g.adversarial = sums[1];
+        g.l1 = sums[2];
+        g.l2 = sums[3];
+        g.total = sums[4];
+    }
+
+    // Whether Ctrl-C reached this process or, with several ranks, any of them.
+    bool interrupt_requested_anywhere() {
+        double requested = detail::interrupt_requested.load() ? 1.0 : 0.0;
+        communicator().all_reduce_sum(std::span<double>(&requested, 1));
+        return requested > 0;
+    }
+
+    // The epoch to start from: 0, or the checkpoint's when resuming. With several ranks, rank 0
+    // alone reads the checkpoint and sends every rank both nets, both optimisers' state and the
+    // counters, so all start from the same models.
+    int start() {
+        auto& ranks = communicator();
+        double found = root() && options_.resume && std::filesystem::exists(checkpoint_path()) ? 1.0 : 0.0;
+        ranks.broadcast(std::span<double>(&found, 1), 0);
+        int first_epoch = found > 0 && root() ? restore() : 0;
+        if (ranks.size() == 1) return first_epoch;
+        double counters[3] = {static_cast<double>(first_epoch), static_cast<double>(step_),
+                              static_cast<double>(critic_updates_)};
+        ranks.broadcast(std::span<double>(counters), 0);
+        first_epoch = static_cast<int>(counters[0]);
+        step_ = static_cast<long long>(counters[1]);
+        critic_updates_ = static_cast<long long>(counters[2]);
+        if (found > 0 && !root()) {
+            generator_optimiser_.attach(generator_);
+            critic_optimiser_.attach(critic_.net());
+        }
+        distributed::broadcast_parameters(generator_, ranks);
+        distributed::broadcast_parameters(critic_.net(), ranks);
+        if (found > 0) {
+            distributed::broadcast_optimiser(generator_optimiser_, ranks);
+            distributed::broadcast_optimiser(critic_optimiser_, ranks);
+        }
+        return first_epoch;
     }
 
     // Normalised L and ab of a batch into l_ and ab_.
@@ -14406,19 +14498,21 @@ private:
     template <class Source>
     stop_reason train_epoch(Source& train, int epoch, GanEpochRecord& record) {
         train.start_epoch(epoch);
+        double epoch_images = static_cast<double>(train.images_per_epoch());
+        communicator().all_reduce_sum(std::span<double>(&epoch_images, 1));
         Progress progress("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(options_.epochs),
-                          train.images_per_epoch(), "images", options_.quiet ? nullptr : stderr);
+                          static_cast<long long>(epoch_images), "images", quiet() ? nullptr : stderr);
         double d_sum = 0, g_sum = 0, adv_sum = 0, l1_sum = 0, l2_sum = 0, g_images = 0;
         long long images = 0;
         while (auto batch = train.next()) {
-            if (detail::interrupt_requested.load()) return stop_reason::interrupted;
+            if (interrupt_requested_anywhere()) return stop_reason::interrupted;
             const GanStepLosses losses = step(*batch);
             if (!std::isfinite(losses.discriminator) || !std::isfinite(losses.generator.total)) {
                 bad_loss_ = std::isfinite(losses.discriminator) ? losses.generator.total : losses.discriminator;
                 return stop_reason::non_finite_loss;
             }
             ++step_;
-            const double n = static_cast<double>(batch->size());
+            const double n = losses.images;
             d_sum += losses.discriminator * n;
             if (losses.generator_updated) {
                 g_sum += losses.generator.total * n;
@@ -14427,11 +14521,11 @@ private:
                 l2_sum += losses.generator.l2 * n;
                 g_images += n;
             }
-            images += batch->size();
+            images += static_cast<long long>(n);
             char status[96];
             std::snprintf(status, sizeof status, "D %.4f  G %.4f", d_sum / static_cast<double>(images),
                           g_images > 0 ? g_sum / g_images : 0.0);
-            progress.advance(batch->size(), status);
+            progress.advance(static_cast<long long>(n), status);
         }
         progress.finish();
         if (images > 0) record.discriminator_loss = d_sum / static_cast<double>(images);
@@ -14481,7 +14575,7 @@ private:
                                                         : w.l1 * record.validation_l1 + w.l2 * record.validation_l2;
         record.model = model_scores.mean();
         record.gray = gray_scores.mean();
-        if (!rows.empty()) {
+        if (!rows.empty() && root()) {
             char name[64];
             std::snprintf(name, sizeof name, "samples_epoch_%03d.png", epoch + 1);
             save_png(options_.output / name, draw::picture_grid(rows, {"gray input", "prediction", "ground truth"}, 4, 96));
@@ -14522,7 +14616,7 @@ private:
                 history_.push_back(r);  // the loss curve then covers the whole run
             }
         }
-        if (!options_.quiet) std::fprintf(stderr, "resuming from %s after epoch %d\n", checkpoint_path().c_str(), epoch);
+        if (!quiet()) std::fprintf(stderr, "resuming from %s after epoch %d\n", checkpoint_path().c_str(), epoch);
         return epoch;
     }
 
@@ -14562,7 +14656,7 @@ private:
     }
 
     void report(const GanEpochRecord& r) const {
-        if (options_.quiet) return;
+        if (quiet()) return;
         std::fprintf(stderr, "epoch %d: D %.5f  G %.5f (adversarial %.4f, L1 %.4f, L2 %.4f)  validation %.5f  %s\n",
                      r.epoch, r.discriminator_loss, r.generator_loss, r.generator_adversarial, r.generator_l1,
                      r.generator_l2, r.validation_loss, scores_text(r.model, r.gray).c_str());
@@ -14573,7 +14667,7 @@ private:
                                           "Try lower learning rates.");
     }
     std::string interrupted(int epoch, const std::string& log_text) {
-        save(epoch, log_text);  // the epoch in progress is not counted: resuming repeats it
+        if (root()) save(epoch, log_text);  // the epoch in progress is not counted: resuming repeats it
         return "interrupted: saved " + checkpoint_path().string() + " (resume repeats epoch " + std::to_string(epoch + 1) + ")";
     }
 
@@ -14588,6 +14682,7 @@ private:
     Tensor<float> l_, ab_, fake_, real_pair_, fake_pair_, real_scores_, fake_scores_, grad_real_, grad_fake_,
         grad_scores_, grad_prediction_, grad_l_, grad_pair_ab_, predicted_ab_;
     loss::GeneratorTerms last_generator_;
+    distributed::GradientAverager averager_;
     std::vector<GanEpochRecord> history_;
     double bad_loss_ = 0;
     long long step_ = 0, critic_updates_ = 0;

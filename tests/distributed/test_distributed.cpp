@@ -5,6 +5,8 @@
 
 #include <chroma/chroma.hpp>
 #include <chroma/distributed/synchronise.hpp>
+#include <chroma/models/gan.hpp>
+#include <chroma/train/gan_trainer.hpp>
 #include <chroma/train/regression_task.hpp>
 #include <chroma/train/trainer.hpp>
 
@@ -232,6 +234,75 @@ TEST_CASE("a run checkpointed by the ranks resumes in one process, and one proce
     REQUIRE(!result.epochs.empty());
     CHECK(result.epochs.front().epoch == 3);
     CHECK(relative_difference(straight, resumed) < 1e-6);
+}
+
+namespace {
+// A small conditional GAN: L -> ab through tanh, and a patch critic of (L, ab).
+using GanGenerator = Sequential<Conv2d<1, 8, 3, 1, 1>, ReLU, Conv2d<8, 2, 3, 1, 1>, Tanh>;
+using GanCritic = Sequential<Conv2d<3, 8, 4, 2, 1>, LeakyReLU<0.2f>, Conv2d<8, 1, 3, 1, 1>>;
+
+train::GanResult run_gan(Model<GanGenerator>& generator, Model<GanCritic>& critic, std::vector<train::Batch> batches,
+                         const fs::path& out, int epochs, distributed::Communicator* ranks, bool resume = false) {
+    train::FixedBatches training(std::move(batches)), validation({test_support::synthetic_photos(4, 4, 12)});
+    optim::Adam<> generator_adam({.learning_rate = 2e-3, .beta1 = 0.5}), critic_adam({.learning_rate = 2e-3, .beta1 = 0.5});
+    train::GanTrainer trainer(generator, train::ScoreCritic<Model<GanCritic>>(critic), loss::NonSaturatingGan{},
+                              generator_adam, critic_adam,
+                              {.epochs = epochs, .output = out, .critic_steps = 2, .resume = resume, .quiet = true,
+                               .communicator = ranks});
+    return trainer.fit(training, validation);
+}
+}  // namespace
+
+TEST_CASE("GAN: ranks on their shares reach one process's generator, critic and losses on the whole batches") {
+    auto& ranks = test_ranks();
+    std::vector<train::Batch> globals;  // 7 images a batch: uneven shares of 3 and 4
+    for (int i = 0; i < 3; ++i) globals.push_back(test_support::synthetic_photos(60 + i, 7, 12));
+    Model<GanGenerator> generator_alone(5);
+    Model<GanCritic> critic_alone(6);
+    const auto expected = run_gan(generator_alone, critic_alone, globals, own_folder("gan_alone"), 3, nullptr);
+
+    const std::uint64_t r = static_cast<std::uint64_t>(ranks.rank());
+    Model<GanGenerator> generator(5 + 10 * r);  // rank 0's weights reach the others
+    Model<GanCritic> critic(6 + 10 * r);
+    const fs::path out = shared_folder("gan_together");
+    const auto result = run_gan(generator, critic, shares(globals), out, 3, &ranks);
+    REQUIRE(result.epochs.size() == 3);
+    CHECK(relative_difference(generator_alone, generator) < 1e-6);
+    CHECK(relative_difference(critic_alone, critic) < 1e-6);
+    for (std::size_t e = 0; e < 3; ++e) {
+        INFO("epoch " << e + 1);
+        CHECK(result.epochs[e].discriminator_loss == Approx(expected.epochs[e].discriminator_loss).epsilon(1e-5));
+        CHECK(result.epochs[e].generator_loss == Approx(expected.epochs[e].generator_loss).epsilon(1e-5));
+        CHECK(result.epochs[e].validation_loss == Approx(expected.epochs[e].validation_loss).epsilon(1e-5));
+    }
+    if (ranks.is_root()) CHECK(fs::exists(out / "checkpoint.ckpt"));
+
+    // Resumed on the ranks from rank 0's checkpoint after 3 epochs, to 5: one process's 5 epochs.
+    Model<GanGenerator> generator_five(5);
+    Model<GanCritic> critic_five(6);
+    run_gan(generator_five, critic_five, globals, own_folder("gan_five"), 5, nullptr);
+    Model<GanGenerator> generator_resumed(99 + r);
+    Model<GanCritic> critic_resumed(98 + r);
+    const auto resumed = run_gan(generator_resumed, critic_resumed, shares(globals), out, 5, &ranks, true);
+    REQUIRE(!resumed.epochs.empty());
+    CHECK(resumed.epochs.front().epoch == 4);
+    CHECK(relative_difference(generator_five, generator_resumed) < 1e-6);
+    CHECK(relative_difference(critic_five, critic_resumed) < 1e-6);
+
+    // A share with no images: its rank takes the same updates from the others' gradients.
+    auto with_gap = shares(globals);
+    with_gap[1] = ranks.rank() == ranks.size() - 1 ? images_of(globals[1], 0, 0) : images_of(globals[1], 0, 7);
+    Model<GanGenerator> generator_gap(5);
+    Model<GanCritic> critic_gap(6);
+    run_gan(generator_gap, critic_gap, with_gap, shared_folder("gan_gap"), 1, &ranks);
+    if (ranks.size() == 2) {
+        // One process on batches 0 and 2 as shared, and batch 1 whole on rank 0.
+        Model<GanGenerator> generator_ref(5);
+        Model<GanCritic> critic_ref(6);
+        run_gan(generator_ref, critic_ref, globals, own_folder("gan_gap_alone"), 1, nullptr);
+        CHECK(relative_difference(generator_ref, generator_gap) < 1e-6);
+        CHECK(relative_difference(critic_ref, critic_gap) < 1e-6);
+    }
 }
 
 namespace {

@@ -180,6 +180,12 @@ void restore_optimiser(const io::Checkpoint& c, Net& net, Optimiser& o, const st
     o.set_learning_rate(c.get_real(prefix + "learning_rate"));
 }
 
+/// The ranks a trainer was given, or one process alone.
+inline distributed::Communicator& ranks_or_alone(distributed::Communicator* communicator) {
+    static distributed::SingleProcess alone;
+    return communicator ? *communicator : alone;
+}
+
 /// One 8-bit RGB picture of image n of a Lab batch.
 inline Image picture(const Tensor<float>& lightness, const Tensor<float>& ab, index_t n) {
     const Tensor<float> l = lightness.batch(n), a = ab.batch(n);
@@ -351,10 +357,7 @@ private:
         return true;
     }
 
-    distributed::Communicator& communicator() {
-        static distributed::SingleProcess alone;
-        return options_.communicator ? *options_.communicator : alone;
-    }
+    distributed::Communicator& communicator() { return detail::ranks_or_alone(options_.communicator); }
     bool root() const { return options_.communicator == nullptr || options_.communicator->is_root(); }
     bool quiet() const { return options_.quiet || !root(); }
 
