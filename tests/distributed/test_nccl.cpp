@@ -75,6 +75,24 @@ TEST_CASE("NCCL sums values over the ranks, in host memory and in device memory"
     ranks.barrier();
 }
 
+TEST_CASE("NCCL's weighted sum scales each rank's values by its own weight, in device and host memory") {
+    auto& ranks = nccl_ranks();
+    CHECK(ranks.reads_device_memory());
+    const std::size_t count = 1000;
+    // Rank r weighs its values by 1 / (r + 1): every rank then contributes i + 0.5.
+    const float weight = 1.0f / static_cast<float>(ranks.rank() + 1);
+    DeviceCopy<float> device(contribution<float>(ranks.rank(), count));
+    ranks.all_reduce_weighted_sum(std::span<float>(device.data, count), weight);
+    auto host = contribution<float>(ranks.rank(), count);
+    ranks.all_reduce_weighted_sum(std::span<float>(host), weight);
+    const auto from_device = device.to_host();
+    for (std::size_t i = 0; i < count; ++i) {
+        const double expected = static_cast<double>(ranks.size()) * (static_cast<double>(i) + 0.5);
+        REQUIRE(from_device[i] == Approx(expected));
+        REQUIRE(host[i] == Approx(expected));
+    }
+}
+
 TEST_CASE("NCCL broadcast gives every rank the root's values") {
     auto& ranks = nccl_ranks();
     for (const int root : {0, ranks.size() - 1}) {

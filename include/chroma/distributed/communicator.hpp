@@ -24,11 +24,22 @@ public:
     /// Sums `values` element-wise over the ranks, in place; every rank gets the same sums.
     virtual void all_reduce_sum(std::span<float> values) = 0;
     virtual void all_reduce_sum(std::span<double> values) = 0;
+    /// Sums `weight` times each rank's `values` (every rank its own weight), in place: the
+    /// average of gradients over uneven shares. Scales on the host, then sums; a transport that
+    /// can scale inside the reduction (NCCL) does so there, in device memory too.
+    virtual void all_reduce_weighted_sum(std::span<float> values, float weight) {
+        for (float& v : values) v *= weight;
+        all_reduce_sum(values);
+    }
     /// Copies the root's `values` into every other rank's.
     virtual void broadcast(std::span<float> values, int root) = 0;
     virtual void broadcast(std::span<double> values, int root) = 0;
     /// Waits until every rank has reached it.
     virtual void barrier() = 0;
+
+    /// Whether the collectives take values in GPU memory (a CUDA model's parameters and
+    /// gradients). MPI and one process take host memory only; NCCL takes both.
+    virtual bool reads_device_memory() const { return false; }
 
     /// For messages: "MPI, rank 1 of 2".
     virtual std::string describe() const = 0;

@@ -105,6 +105,21 @@ public:
 
     void all_reduce_sum(std::span<float> values) override { collective(values, -1); }
     void all_reduce_sum(std::span<double> values) override { collective(values, -1); }
+    /// NCCL multiplies each rank's values by its weight inside the reduction (a pre-multiplied
+    /// sum), so a device gradient is averaged where it lies, with no kernel of Chroma's.
+    void all_reduce_weighted_sum(std::span<float> values, float weight) override {
+        ncclRedOp_t weighted{};
+        detail::check_nccl(ncclRedOpCreatePreMulSum(&weighted, &weight, ncclFloat32, ncclScalarHostImmediate, comm_),
+                           "ncclRedOpCreatePreMulSum");
+        try {
+            collective(values, -1, weighted);
+        } catch (...) {
+            if (comm_) ncclRedOpDestroy(weighted, comm_);
+            throw;
+        }
+        detail::check_nccl(ncclRedOpDestroy(weighted, comm_), "ncclRedOpDestroy");
+    }
+    bool reads_device_memory() const override { return true; }
     void broadcast(std::span<float> values, int root) override { collective(values, root); }
     void broadcast(std::span<double> values, int root) override { collective(values, root); }
     void barrier() override {
@@ -128,9 +143,9 @@ public:
     }
 
 private:
-    // root < 0: an all-reduce sum; otherwise a broadcast from root.
+    // root < 0: an all-reduce with `reduction`; otherwise a broadcast from root.
     template <class T>
-    void collective(std::span<T> values, int root) {
+    void collective(std::span<T> values, int root, ncclRedOp_t reduction = ncclSum) {
         if (values.empty()) return;
         const char* what = root < 0 ? "an all-reduce" : "a broadcast";
         const std::size_t bytes = values.size_bytes();
@@ -142,7 +157,7 @@ private:
             data = static_cast<T*>(scratch_);
         }
         if (root < 0)
-            detail::check_nccl(ncclAllReduce(data, data, values.size(), detail::nccl_type<T>(), ncclSum, comm_, stream_),
+            detail::check_nccl(ncclAllReduce(data, data, values.size(), detail::nccl_type<T>(), reduction, comm_, stream_),
                                "ncclAllReduce");
         else
             detail::check_nccl(ncclBroadcast(data, data, values.size(), detail::nccl_type<T>(), root, comm_, stream_),
