@@ -97,11 +97,14 @@ TEST_CASE("backward before forward is a clear error") {
 namespace {
 
 namespace gemm = chroma::kernels::cpu_gemm;
+namespace winograd = chroma::kernels::cpu_winograd;
 
 /// y, dx and every parameter gradient of one forward and backward of `Spec` on `kernels`.
 template <class Spec>
-std::vector<Tensor<float>> conv_pass(gemm::instruction_set kernels, Shape input, bool direct = true) {
+std::vector<Tensor<float>> conv_pass(gemm::instruction_set kernels, Shape input, bool direct = true,
+                                     winograd::mode winograd_mode = winograd::mode::never) {
     const gemm::ForcedKernels forced(kernels);
+    const winograd::WithWinograd with_winograd(winograd_mode);
     std::optional<chroma::kernels::cpu_direct::WithoutDirectConvolution> gemm_only;
     if (!direct) gemm_only.emplace();
     Model<Spec, cpu, float> model(7);
@@ -117,25 +120,31 @@ std::vector<Tensor<float>> conv_pass(gemm::instruction_set kernels, Shape input,
     return results;
 }
 
-/// Every kernel of this CPU gives the Eigen path's output, input gradient and parameter
-/// gradients within 1e-4 of the largest value, whatever the size rule would choose. On AVX-512,
-/// both the direct kernel (stride-1 layers) and the GEMM it replaces are checked.
+struct variant {
+    gemm::instruction_set kernels;
+    bool direct;
+    winograd::mode winograd_mode = winograd::mode::never;
+};
+
+/// Each variant of the kernels gives the Eigen path's output, input gradient and parameter
+/// gradients within 1e-4 of the largest value, whatever the size rule would choose. By default
+/// every kernel of this CPU; on AVX-512, both the direct kernel (stride-1 layers) and the GEMM it
+/// replaces.
 template <class Spec>
-void require_kernels_match_eigen(Shape input) {
+void require_kernels_match_eigen(Shape input,
+                                 std::vector<variant> variants = {{gemm::instruction_set::avx2, false},
+                                                                  {gemm::instruction_set::avx512, false},
+                                                                  {gemm::instruction_set::avx512, true}}) {
     const auto reference = conv_pass<Spec>(gemm::instruction_set::eigen, input);
-    struct variant {
-        gemm::instruction_set kernels;
-        bool direct;
-    };
-    for (const variant v : {variant{gemm::instruction_set::avx2, false}, variant{gemm::instruction_set::avx512, false},
-                            variant{gemm::instruction_set::avx512, true}}) {
+    for (const variant v : variants) {
         if (v.kernels > gemm::supported_instruction_set()) continue;
-        const auto results = conv_pass<Spec>(v.kernels, input, v.direct);
+        const auto results = conv_pass<Spec>(v.kernels, input, v.direct, v.winograd_mode);
         REQUIRE(results.size() == reference.size());
         for (std::size_t r = 0; r < results.size(); ++r) {
             const std::string layer = layer_t<Spec, float, cpu>::describe();
             INFO(layer << " on " << gemm::name(v.kernels) << (v.direct ? " (direct where it applies)" : " (GEMM only)")
-                       << ", result " << r << " (0: y, 1: dx, then the parameters' gradients)");
+                       << (v.winograd_mode == winograd::mode::always ? ", Winograd" : "") << ", result " << r
+                       << " (0: y, 1: dx, then the parameters' gradients)");
             REQUIRE(results[r].shape() == reference[r].shape());
             float largest = 0, worst = 0;
             for (index_t i = 0; i < reference[r].size(); ++i) {
@@ -173,4 +182,46 @@ TEST_CASE("convolutions on Chroma's kernels match the Eigen path, forward and ba
     require_kernels_match_eigen<ConvTranspose2d<6, 5, 4, 2, 1>>(Shape{.n = 2, .c = 6, .h = 5, .w = 7});
     require_kernels_match_eigen<ConvTranspose2d<3, 4, 3, 2, 1, 1>>(Shape{.n = 2, .c = 3, .h = 4, .w = 4});
     require_kernels_match_eigen<ConvTranspose2d<40, 16, 4, 2, 1>>(Shape{.n = 1, .c = 40, .h = 12, .w = 12});
+}
+
+TEST_CASE("Winograd F(2x2, 3x3) gives the Eigen path's output and gradients, on every kernel") {
+    using enum gemm::instruction_set;
+    const std::vector<variant> with_winograd{{eigen, false, winograd::mode::always},
+                                             {avx2, false, winograd::mode::always},
+                                             {avx512, true, winograd::mode::always}};
+    // Odd sizes (part-empty edge tiles), no padding and padding 2 (input gradients of padding 2
+    // and 0), one image, a plane smaller than a tile, and a deep layer as the U-Nets have.
+    require_kernels_match_eigen<Conv2d<5, 7, 3, 1, 1>>(Shape{.n = 2, .c = 5, .h = 9, .w = 7}, with_winograd);
+    require_kernels_match_eigen<Conv2d<4, 6, 3, 1, 0>>(Shape{.n = 3, .c = 4, .h = 8, .w = 11}, with_winograd);
+    require_kernels_match_eigen<Conv2d<3, 5, 3, 1, 2, 1, false>>(Shape{.n = 1, .c = 3, .h = 6, .w = 5}, with_winograd);
+    require_kernels_match_eigen<Conv2d<6, 4, 3, 1, 1>>(Shape{.n = 2, .c = 6, .h = 1, .w = 3}, with_winograd);
+    require_kernels_match_eigen<Conv2d<128, 136, 3, 1, 1>>(Shape{.n = 3, .c = 128, .h = 8, .w = 8}, with_winograd);
+}
+
+TEST_CASE("Winograd is chosen for deep 3x3 stride-1 layers on Chroma's kernels, and can be turned off or forced") {
+    auto geometry = [](index_t in, index_t out, index_t stride, index_t dilation) {
+        ConvGeometry g{.in_channels = in, .out_channels = out, .kernel = 3, .stride = stride, .padding = dilation,
+                       .dilation = dilation, .in_h = 16, .in_w = 16};
+        g.out_h = ConvGeometry::conv_output_size(16, 3, stride, dilation, dilation);
+        g.out_w = g.out_h;
+        return g;
+    };
+    CHECK(winograd::applies(geometry(8, 8, 1, 1)));
+    CHECK_FALSE(winograd::applies(geometry(8, 8, 2, 1)));  // strided
+    CHECK_FALSE(winograd::applies(geometry(8, 8, 1, 2)));  // dilated
+    {
+        const winograd::WithWinograd measured(winograd::mode::measured);
+        const bool own_kernels = gemm::active_instruction_set() != gemm::instruction_set::eigen;
+        CHECK(winograd::chosen(geometry(256, 256, 1, 1)) == own_kernels);
+        CHECK_FALSE(winograd::chosen(geometry(64, 64, 1, 1)));
+        const gemm::ForcedKernels eigen_only(gemm::instruction_set::eigen);
+        CHECK_FALSE(winograd::chosen(geometry(256, 256, 1, 1)));  // the portable path stays im2col + Eigen
+    }
+    {
+        const winograd::WithWinograd never(winograd::mode::never);
+        CHECK_FALSE(winograd::chosen(geometry(256, 256, 1, 1)));
+    }
+    const winograd::WithWinograd always(winograd::mode::always);
+    CHECK(winograd::chosen(geometry(8, 8, 1, 1)));
+    CHECK_FALSE(winograd::chosen(geometry(8, 8, 2, 1)));
 }
