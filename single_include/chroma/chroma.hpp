@@ -2065,8 +2065,9 @@ inline bool applies(const ConvGeometry& g) {
 }
 
 /// Whether convolution `g` runs here (see mode). Measured (benchmarks/RESULTS.md): the deep
-/// layers, 128 or more channels in and out; below that the transforms' memory traffic is a
-/// larger share and the direct kernel wins.
+/// layers, 256 or more channels in and out, or 128 on planes of 16x16 and more. Below that the
+/// transforms' memory traffic is a larger share, and the direct kernel or the batch-wide GEMM
+/// of small planes wins.
 inline bool chosen(const ConvGeometry& g) {
     switch (winograd_mode()) {
     case mode::never: return false;
@@ -2075,28 +2076,73 @@ inline bool chosen(const ConvGeometry& g) {
     }
     const auto& forced = cpu_gemm::forced_kernels();
     const auto kernels = forced ? *forced : cpu_gemm::active_instruction_set();
-    return applies(g) && kernels != cpu_gemm::instruction_set::eigen && g.in_channels >= 128 && g.out_channels >= 128;
+    const index_t channels = std::min(g.in_channels, g.out_channels);
+    return applies(g) && kernels != cpu_gemm::instruction_set::eigen && channels >= 128 &&
+           (channels >= 256 || g.out_plane() >= 256);
 }
 
-/// The 2x2 output tiles of one image, and of the batch.
+/// The 2x2 output tiles of one image.
 struct Tiling {
-    index_t rows = 0, cols = 0, per_image = 0, all = 0;
+    index_t rows = 0, cols = 0, per_image = 0;
 };
-inline Tiling tiling(const ConvGeometry& g, index_t images) {
+inline Tiling tiling(const ConvGeometry& g) {
     Tiling t;
     t.rows = (g.out_h + 1) / 2;
     t.cols = (g.out_w + 1) / 2;
     t.per_image = t.rows * t.cols;
-    t.all = images * t.per_image;
     return t;
 }
 
-/// Floats the forward pass needs as workspace: U, V and M.
+/// The tiles one pass of the GEMMs covers: tile rows [first_row, first_row + rows) of images
+/// [first_image, first_image + images), `all` tiles in all, stored image by image, row by row.
+/// The batch goes through in bands so that the transformed input and output (16 (C + K) floats
+/// a tile) stay near the caches and the workspace stays bounded whatever the batch and plane.
+struct Band {
+    index_t first_image = 0, images = 0, first_row = 0, rows = 0, all = 0;
+};
+
+/// Tiles per band: about band_floats of transformed input and output, and at least 64 tiles
+/// (the GEMMs' columns) where a layer is very wide.
+inline constexpr index_t band_floats = index_t(1) << 21;
+inline index_t band_tiles(const ConvGeometry& g) {
+    return std::max<index_t>(64, band_floats / (points * (g.in_channels + g.out_channels)));
+}
+
+/// Calls body(band) for consecutive bands covering every tile of the batch: whole images
+/// together where an image has few tiles, else bands of tile rows of one image.
+template <class F>
+void for_each_band(const ConvGeometry& g, index_t images, F&& body) {
+    const Tiling t = tiling(g);
+    const index_t target = band_tiles(g);
+    if (t.per_image <= target) {
+        const index_t per_band = std::max<index_t>(1, target / t.per_image);
+        for (index_t n = 0; n < images; n += per_band) {
+            const index_t count = std::min(per_band, images - n);
+            body(Band{n, count, 0, t.rows, count * t.per_image});
+        }
+        return;
+    }
+    const index_t rows_per_band = std::max<index_t>(1, target / t.cols);
+    for (index_t n = 0; n < images; ++n)
+        for (index_t r = 0; r < t.rows; r += rows_per_band) {
+            const index_t rows = std::min(rows_per_band, t.rows - r);
+            body(Band{n, 1, r, rows, rows * t.cols});
+        }
+}
+
+/// The most tiles any band of this convolution holds.
+inline index_t largest_band(const ConvGeometry& g, index_t images) {
+    index_t largest = 0;
+    for_each_band(g, images, [&](const Band& band) { largest = std::max(largest, band.all); });
+    return largest;
+}
+
+/// Floats the forward pass needs as workspace: U, and V and M of a band.
 inline index_t forward_workspace(const ConvGeometry& g, index_t images) {
-    const index_t tiles = tiling(g, images).all;
+    const index_t tiles = largest_band(g, images);
     return points * (g.out_channels * g.in_channels + g.in_channels * tiles + g.out_channels * tiles);
 }
-/// Floats the weight gradient needs as workspace: V, dM and dU.
+/// Floats the weight gradient needs as workspace: dU, and V and dM of a band.
 inline index_t weight_gradient_workspace(const ConvGeometry& g, index_t images) {
     return forward_workspace(g, images);
 }
@@ -2170,61 +2216,61 @@ inline float* plane_scratch(index_t floats) {
 
 /// V[xi][c][t] = (B^T d B)[xi] for the 4x4 window d of tile t of channel c (zeros outside the
 /// image), B^T = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]]. Each plane is
-/// zero-padded once; the row combinations are whole-row vector operations; the column
-/// combinations read the even and odd columns, gathered once per plane into tile order, so the
-/// 16 outputs are vector loops over all the plane's tiles.
-inline void transform_input(const ConvGeometry& g, const float* x, index_t images, float* v) {
-    const Tiling t = tiling(g, images);
-    const index_t stride = g.in_channels * t.all;  // between transform points
-    const index_t padded_h = 2 * t.rows + 2, padded_w = 2 * t.cols + 2, tiles = t.per_image;
-    parallel_for(images * g.in_channels, tiles * 64, [&](index_t plane_index) {
+/// copied once into zero-padded even and odd columns; then the row combinations are vector
+/// operations over whole rows, and the column combinations over each tile row (window column
+/// 2tj + j is even column tj or tj + 1, odd column tj or tj + 1), all contiguous.
+inline void transform_input(const ConvGeometry& g, const float* x, const Band& band, float* v) {
+    const Tiling t = tiling(g);
+    const index_t stride = g.in_channels * band.all;  // between transform points
+    // The band's window rows: padded rows 2 first_row .. 2 (first_row + rows) + 1.
+    const index_t padded_h = 2 * band.rows + 2, half = t.cols + 1, tiles = band.rows * t.cols;
+    const index_t top = 2 * band.first_row - g.padding;  // the input row at the band's first padded row
+    parallel_for(band.images * g.in_channels, tiles * 64, [&](index_t plane_index) {
         const index_t n = plane_index / g.in_channels, c = plane_index % g.in_channels;
-        float* padded = plane_scratch(padded_h * padded_w + 4 * padded_w * t.rows + 16 * tiles);
-        float* rows = padded + padded_h * padded_w;  // [i][tile row][padded column]: B^T d's rows
-        float* split = rows + 4 * padded_w * t.rows;  // [i][e0, e1, o0, o1][tile]: columns 2tj, 2tj + 2, 2tj + 1, 2tj + 3
-        std::fill_n(padded, padded_h * padded_w, 0.0f);
-        const float* plane = x + plane_index * g.in_plane();
-        for (index_t r = 0; r < g.in_h && r + g.padding < padded_h; ++r)
-            std::copy_n(plane + r * g.in_w, std::min(g.in_w, padded_w - g.padding),
-                        padded + (r + g.padding) * padded_w + g.padding);
-        const index_t row_block = padded_w * t.rows;
-        for (index_t ti = 0; ti < t.rows; ++ti) {
-            const float* d0 = padded + 2 * ti * padded_w;
-            const float* d1 = d0 + padded_w;
-            const float* d2 = d1 + padded_w;
-            const float* d3 = d2 + padded_w;
-            float* r0 = rows + ti * padded_w;
-            for (index_t j = 0; j < padded_w; ++j) {
-                r0[j] = d0[j] - d2[j];
-                r0[row_block + j] = d1[j] + d2[j];
-                r0[2 * row_block + j] = d2[j] - d1[j];
-                r0[3 * row_block + j] = d1[j] - d3[j];
+        float* even = plane_scratch(2 * padded_h * half + 8 * half);  // [padded row][half]: padded columns 2j
+        float* odd = even + padded_h * half;                          // and 2j + 1
+        float* rows = odd + padded_h * half;                          // B^T d of one tile row: [i][even, odd][half]
+        std::fill_n(even, 2 * padded_h * half, 0.0f);
+        const float* plane = x + ((band.first_image + n) * g.in_channels + c) * g.in_plane();
+        const index_t columns = std::min(g.in_w, 2 * half - g.padding);
+        for (index_t r = std::max<index_t>(0, top); r < g.in_h && r - top < padded_h; ++r) {
+            const float* from = plane + r * g.in_w;
+            const index_t to = (r - top) * half;
+            for (index_t col = 0; col < columns; ++col) {  // padded column col + p
+                const index_t at = col + g.padding;
+                (at % 2 == 0 ? even : odd)[to + at / 2] = from[col];
             }
         }
-        for (int i = 0; i < 4; ++i) {
-            float* e0 = split + 4 * i * tiles;
-            float* e1 = e0 + tiles;
-            float* o0 = e1 + tiles;
-            float* o1 = o0 + tiles;
-            for (index_t ti = 0; ti < t.rows; ++ti) {
-                const float* row = rows + i * row_block + ti * padded_w;
-                for (index_t tj = 0; tj < t.cols; ++tj) {
-                    const index_t at = ti * t.cols + tj;
-                    e0[at] = row[2 * tj];
-                    o0[at] = row[2 * tj + 1];
-                    e1[at] = row[2 * tj + 2];
-                    o1[at] = row[2 * tj + 3];
+        for (index_t ti = 0; ti < band.rows; ++ti) {
+            for (int parity = 0; parity < 2; ++parity) {
+                const float* d0 = (parity == 0 ? even : odd) + 2 * ti * half;
+                const float* d1 = d0 + half;
+                const float* d2 = d1 + half;
+                const float* d3 = d2 + half;
+                float* b0 = rows + parity * half;
+                float* b1 = b0 + 2 * half;
+                float* b2 = b1 + 2 * half;
+                float* b3 = b2 + 2 * half;
+                for (index_t j = 0; j < half; ++j) {
+                    b0[j] = d0[j] - d2[j];
+                    b1[j] = d1[j] + d2[j];
+                    b2[j] = d2[j] - d1[j];
+                    b3[j] = d1[j] - d3[j];
                 }
             }
-            float* v0 = v + (4 * i) * stride + c * t.all + n * tiles;
-            float* v1 = v0 + stride;
-            float* v2 = v1 + stride;
-            float* v3 = v2 + stride;
-            for (index_t at = 0; at < tiles; ++at) {
-                v0[at] = e0[at] - e1[at];
-                v1[at] = o0[at] + e1[at];
-                v2[at] = e1[at] - o0[at];
-                v3[at] = o0[at] - o1[at];
+            for (int i = 0; i < 4; ++i) {
+                const float* e = rows + 2 * i * half;
+                const float* o = e + half;
+                float* v0 = v + (4 * i) * stride + c * band.all + n * tiles + ti * t.cols;
+                float* v1 = v0 + stride;
+                float* v2 = v1 + stride;
+                float* v3 = v2 + stride;
+                for (index_t tj = 0; tj < t.cols; ++tj) {
+                    v0[tj] = e[tj] - e[tj + 1];
+                    v1[tj] = o[tj] + e[tj + 1];
+                    v2[tj] = e[tj + 1] - o[tj];
+                    v3[tj] = o[tj] - o[tj + 1];
+                }
             }
         }
     });
@@ -2233,15 +2279,15 @@ inline void transform_input(const ConvGeometry& g, const float* x, index_t image
 /// y[n][k] = (A^T M A) per tile, cropped to the output, plus bias[k];
 /// A^T = [[1, 1, 1, 0], [0, 1, -1, -1]]. Vector loops over all the plane's tiles, then one pass
 /// that places each tile's 2x2 outputs.
-inline void transform_output(const ConvGeometry& g, const float* m, const float* bias, index_t images, float* y) {
-    const Tiling t = tiling(g, images);
-    const index_t stride = g.out_channels * t.all, tiles = t.per_image;
-    parallel_for(images * g.out_channels, tiles * 32, [&](index_t plane_index) {
+inline void transform_output(const ConvGeometry& g, const float* m, const float* bias, const Band& band, float* y) {
+    const Tiling t = tiling(g);
+    const index_t stride = g.out_channels * band.all, tiles = band.rows * t.cols;
+    parallel_for(band.images * g.out_channels, tiles * 32, [&](index_t plane_index) {
         const index_t n = plane_index / g.out_channels, k = plane_index % g.out_channels;
         const float b = bias ? bias[k] : 0.0f;
         float* am = plane_scratch(12 * tiles);  // A^T M: [row 0..1][column 0..3][tile], then the 4 outputs
         float* out = am + 8 * tiles;            // [row][even, odd][tile]
-        const float* in = m + k * t.all + n * tiles;
+        const float* in = m + k * band.all + n * tiles;
         for (int j = 0; j < 4; ++j) {
             const float* m0 = in + j * stride;
             const float* m1 = m0 + 4 * stride;
@@ -2263,10 +2309,11 @@ inline void transform_output(const ConvGeometry& g, const float* m, const float*
                 odd[at] = a[tiles + at] - a[2 * tiles + at] - a[3 * tiles + at] + b;
             }
         }
-        float* plane = y + plane_index * g.out_plane();
+        float* plane = y + ((band.first_image + n) * g.out_channels + k) * g.out_plane();
         const index_t whole = g.out_w / 2;  // tiles whose two columns are both in the output
-        for (index_t r = 0; r < g.out_h; ++r) {
-            const float* even = out + 2 * (r % 2) * tiles + (r / 2) * t.cols;
+        const index_t first = 2 * band.first_row, last = std::min(g.out_h, 2 * (band.first_row + band.rows));
+        for (index_t r = first; r < last; ++r) {
+            const float* even = out + 2 * (r % 2) * tiles + (r / 2 - band.first_row) * t.cols;
             const float* odd = even + tiles;
             float* row = plane + r * g.out_w;
             for (index_t tj = 0; tj < whole; ++tj) {
@@ -2280,20 +2327,20 @@ inline void transform_output(const ConvGeometry& g, const float* m, const float*
 
 /// dM[xi][k][t] = (A dY A^T)[xi] for the 2x2 tile of dy (zeros past the output's edge), the
 /// adjoint of transform_output; A = [[1, 0], [1, 1], [1, -1], [0, -1]].
-inline void transform_output_gradient(const ConvGeometry& g, const float* dy, index_t images, float* dm) {
-    const Tiling t = tiling(g, images);
-    const index_t stride = g.out_channels * t.all;
-    parallel_for(images * g.out_channels, t.per_image * 32, [&](index_t plane_index) {
+inline void transform_output_gradient(const ConvGeometry& g, const float* dy, const Band& band, float* dm) {
+    const Tiling t = tiling(g);
+    const index_t stride = g.out_channels * band.all, tiles = band.rows * t.cols;
+    parallel_for(band.images * g.out_channels, tiles * 32, [&](index_t plane_index) {
         const index_t n = plane_index / g.out_channels, k = plane_index % g.out_channels;
-        const float* plane = dy + plane_index * g.out_plane();
+        const float* plane = dy + ((band.first_image + n) * g.out_channels + k) * g.out_plane();
         float* split = plane_scratch(4 * t.cols);  // the tile row's two dy rows, even and odd columns
-        float* out = dm + k * t.all + n * t.per_image;
+        float* out = dm + k * band.all + n * tiles;
         const index_t whole = g.out_w / 2;
-        for (index_t ti = 0; ti < t.rows; ++ti) {
+        for (index_t ti = 0; ti < band.rows; ++ti) {
             for (int i = 0; i < 2; ++i) {
                 float* e = split + 2 * i * t.cols;
                 float* o = e + t.cols;
-                const index_t r = 2 * ti + i;
+                const index_t r = 2 * (band.first_row + ti) + i;
                 if (r >= g.out_h) {
                     std::fill_n(e, 2 * t.cols, 0.0f);
                     continue;
@@ -2353,16 +2400,19 @@ void for_each_point(F&& body) {
 inline void convolve(const ConvGeometry& g, const float* w, const float* x, const float* bias, float* y,
                      index_t images, float* workspace) {
     using namespace cpu_detail;
-    const index_t K = g.out_channels, C = g.in_channels, T = tiling(g, images).all;
+    const index_t K = g.out_channels, C = g.in_channels, most = largest_band(g, images);
     float* u = workspace;
     float* v = u + points * K * C;
-    float* m = v + points * C * T;
+    float* m = v + points * C * most;
     detail::transform_weights(g, w, u);
-    detail::transform_input(g, x, images, v);
-    detail::for_each_point([&](index_t xi, int threads) {
-        multiply(as_is(u + xi * K * C, K, C), as_is(v + xi * C * T, C, T), m + xi * K * T, false, threads);
+    for_each_band(g, images, [&](const Band& band) {
+        const index_t T = band.all;
+        detail::transform_input(g, x, band, v);
+        detail::for_each_point([&](index_t xi, int threads) {
+            multiply(as_is(u + xi * K * C, K, C), as_is(v + xi * C * T, C, T), m + xi * K * T, false, threads);
+        });
+        detail::transform_output(g, m, bias, band, y);
     });
-    detail::transform_output(g, m, bias, images, y);
 }
 
 /// dw += the weight gradient of conv(x, w) for output gradient dy; `workspace` holds
@@ -2370,14 +2420,19 @@ inline void convolve(const ConvGeometry& g, const float* w, const float* x, cons
 inline void weight_gradient(const ConvGeometry& g, const float* x, const float* dy, float* dw, index_t images,
                             float* workspace) {
     using namespace cpu_detail;
-    const index_t K = g.out_channels, C = g.in_channels, T = tiling(g, images).all;
+    const index_t K = g.out_channels, C = g.in_channels, most = largest_band(g, images);
     float* du = workspace;
     float* v = du + points * K * C;
-    float* dm = v + points * C * T;
-    detail::transform_input(g, x, images, v);
-    detail::transform_output_gradient(g, dy, images, dm);
-    detail::for_each_point([&](index_t xi, int threads) {
-        multiply(as_is(dm + xi * K * T, K, T), transposed(v + xi * C * T, C, T), du + xi * K * C, false, threads);
+    float* dm = v + points * C * most;
+    bool first = true;
+    for_each_band(g, images, [&](const Band& band) {
+        const index_t T = band.all;
+        detail::transform_input(g, x, band, v);
+        detail::transform_output_gradient(g, dy, band, dm);
+        detail::for_each_point([&](index_t xi, int threads) {
+            multiply(as_is(dm + xi * K * T, K, T), transposed(v + xi * C * T, C, T), du + xi * K * C, !first, threads);
+        });
+        first = false;
     });
     detail::accumulate_weight_gradient(g, du, dw);
 }

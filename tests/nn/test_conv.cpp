@@ -196,6 +196,31 @@ TEST_CASE("Winograd F(2x2, 3x3) gives the Eigen path's output and gradients, on 
     require_kernels_match_eigen<Conv2d<3, 5, 3, 1, 2, 1, false>>(Shape{.n = 1, .c = 3, .h = 6, .w = 5}, with_winograd);
     require_kernels_match_eigen<Conv2d<6, 4, 3, 1, 1>>(Shape{.n = 2, .c = 6, .h = 1, .w = 3}, with_winograd);
     require_kernels_match_eigen<Conv2d<128, 136, 3, 1, 1>>(Shape{.n = 3, .c = 128, .h = 8, .w = 8}, with_winograd);
+    // Bands: images 0-1 then 2 (255 tiles an image), and one image in bands of 21 and 3 tile rows.
+    require_kernels_match_eigen<Conv2d<128, 128, 3, 1, 1>>(Shape{.n = 3, .c = 128, .h = 34, .w = 30}, with_winograd);
+    require_kernels_match_eigen<Conv2d<128, 128, 3, 1, 1>>(Shape{.n = 1, .c = 128, .h = 47, .w = 47}, with_winograd);
+}
+
+TEST_CASE("Winograd goes through the batch in bands: whole images where they are small, else rows of tiles") {
+    auto bands_of = [](index_t channels, index_t size, index_t images) {
+        const ConvGeometry g{.in_channels = channels, .out_channels = channels, .kernel = 3, .padding = 1,
+                             .in_h = size, .in_w = size, .out_h = size, .out_w = size};
+        std::vector<winograd::Band> bands;
+        winograd::for_each_band(g, images, [&](const winograd::Band& band) { bands.push_back(band); });
+        return bands;
+    };
+    // 128 channels: about 512 tiles a band.
+    const auto grouped = bands_of(128, 30, 3);  // 225 tiles an image: two images, then one
+    REQUIRE(grouped.size() == 2);
+    CHECK((grouped[0].first_image == 0 && grouped[0].images == 2 && grouped[0].rows == 15 && grouped[0].all == 450));
+    CHECK((grouped[1].first_image == 2 && grouped[1].images == 1 && grouped[1].all == 225));
+    const auto split = bands_of(128, 47, 2);  // 24 x 24 tiles: rows 0-20 and 21-23 of each image
+    REQUIRE(split.size() == 4);
+    CHECK((split[1].first_image == 0 && split[1].first_row == 21 && split[1].rows == 3 && split[1].all == 72));
+    CHECK((split[2].first_image == 1 && split[2].first_row == 0 && split[2].rows == 21));
+    index_t covered = 0;
+    for (const auto& band : split) covered += band.all;
+    CHECK(covered == 2 * 24 * 24);
 }
 
 TEST_CASE("Winograd is chosen for deep 3x3 stride-1 layers on Chroma's kernels, and can be turned off or forced") {
@@ -213,6 +238,7 @@ TEST_CASE("Winograd is chosen for deep 3x3 stride-1 layers on Chroma's kernels, 
         const winograd::WithWinograd measured(winograd::mode::measured);
         const bool own_kernels = gemm::active_instruction_set() != gemm::instruction_set::eigen;
         CHECK(winograd::chosen(geometry(256, 256, 1, 1)) == own_kernels);
+        CHECK(winograd::chosen(geometry(128, 128, 1, 1)) == own_kernels);  // 16 x 16
         CHECK_FALSE(winograd::chosen(geometry(64, 64, 1, 1)));
         const gemm::ForcedKernels eigen_only(gemm::instruction_set::eigen);
         CHECK_FALSE(winograd::chosen(geometry(256, 256, 1, 1)));  // the portable path stays im2col + Eigen
