@@ -14153,6 +14153,14 @@ inline distributed::Communicator& ranks_or_alone(distributed::Communicator* comm
     return communicator ? *communicator : alone;
 }
 
+/// Whether rank 0 finds `checkpoint` to resume from (rank 0 alone looks: the others may not see
+/// its file system), told to every rank.
+inline bool root_resumes(distributed::Communicator& ranks, bool resume, const std::filesystem::path& checkpoint) {
+    double found = ranks.is_root() && resume && std::filesystem::exists(checkpoint) ? 1.0 : 0.0;
+    ranks.broadcast(std::span<double>(&found, 1), 0);
+    return found > 0;
+}
+
 /// One 8-bit RGB picture of image n of a Lab batch.
 inline Image picture(const Tensor<float>& lightness, const Tensor<float>& ab, index_t n) {
     const Tensor<float> l = lightness.batch(n), a = ab.batch(n);
@@ -14333,9 +14341,8 @@ private:
     // the weights, the optimiser state and the counters, so all start from the same model.
     int start() {
         auto& ranks = communicator();
-        double found = root() && options_.resume && std::filesystem::exists(checkpoint_path()) ? 1.0 : 0.0;
-        ranks.broadcast(std::span<double>(&found, 1), 0);
-        int first_epoch = found > 0 && root() ? restore() : 0;
+        const bool found = detail::root_resumes(ranks, options_.resume, checkpoint_path());
+        int first_epoch = found && root() ? restore() : 0;
         if (ranks.size() == 1) return first_epoch;
         double counters[4] = {static_cast<double>(first_epoch), static_cast<double>(step_), best_,
                               static_cast<double>(bad_epochs_)};
@@ -14345,12 +14352,12 @@ private:
         best_ = counters[2];
         bad_epochs_ = static_cast<int>(counters[3]);
         if constexpr (on_cpu) {
-            if (found > 0 && !root()) {
+            if (found && !root()) {
                 if (options_.before_epoch) options_.before_epoch(first_epoch);
                 optimiser_.attach(model_);
             }
             distributed::broadcast_parameters(model_, ranks);
-            if (found > 0) distributed::broadcast_optimiser(optimiser_, ranks);
+            if (found) distributed::broadcast_optimiser(optimiser_, ranks);
         } else {
             throw usage_error("distributed training runs on the CPU backend (" + ranks.describe() + ")");
         }
@@ -14977,9 +14984,8 @@ private:
     // counters, so all start from the same models.
     int start() {
         auto& ranks = communicator();
-        double found = root() && options_.resume && std::filesystem::exists(checkpoint_path()) ? 1.0 : 0.0;
-        ranks.broadcast(std::span<double>(&found, 1), 0);
-        int first_epoch = found > 0 && root() ? restore() : 0;
+        const bool found = detail::root_resumes(ranks, options_.resume, checkpoint_path());
+        int first_epoch = found && root() ? restore() : 0;
         if (ranks.size() == 1) return first_epoch;
         double counters[3] = {static_cast<double>(first_epoch), static_cast<double>(step_),
                               static_cast<double>(critic_updates_)};
@@ -14987,13 +14993,13 @@ private:
         first_epoch = static_cast<int>(counters[0]);
         step_ = static_cast<long long>(counters[1]);
         critic_updates_ = static_cast<long long>(counters[2]);
-        if (found > 0 && !root()) {
+        if (found && !root()) {
             generator_optimiser_.attach(generator_);
             critic_optimiser_.attach(critic_.net());
         }
         distributed::broadcast_parameters(generator_, ranks);
         distributed::broadcast_parameters(critic_.net(), ranks);
-        if (found > 0) {
+        if (found) {
             distributed::broadcast_optimiser(generator_optimiser_, ranks);
             distributed::broadcast_optimiser(critic_optimiser_, ranks);
         }

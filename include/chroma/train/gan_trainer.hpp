@@ -286,9 +286,8 @@ private:
     // counters, so all start from the same models.
     int start() {
         auto& ranks = communicator();
-        double found = root() && options_.resume && std::filesystem::exists(checkpoint_path()) ? 1.0 : 0.0;
-        ranks.broadcast(std::span<double>(&found, 1), 0);
-        int first_epoch = found > 0 && root() ? restore() : 0;
+        const bool found = detail::root_resumes(ranks, options_.resume, checkpoint_path());
+        int first_epoch = found && root() ? restore() : 0;
         if (ranks.size() == 1) return first_epoch;
         double counters[3] = {static_cast<double>(first_epoch), static_cast<double>(step_),
                               static_cast<double>(critic_updates_)};
@@ -296,13 +295,13 @@ private:
         first_epoch = static_cast<int>(counters[0]);
         step_ = static_cast<long long>(counters[1]);
         critic_updates_ = static_cast<long long>(counters[2]);
-        if (found > 0 && !root()) {
+        if (found && !root()) {
             generator_optimiser_.attach(generator_);
             critic_optimiser_.attach(critic_.net());
         }
         distributed::broadcast_parameters(generator_, ranks);
         distributed::broadcast_parameters(critic_.net(), ranks);
-        if (found > 0) {
+        if (found) {
             distributed::broadcast_optimiser(generator_optimiser_, ranks);
             distributed::broadcast_optimiser(critic_optimiser_, ranks);
         }
