@@ -209,7 +209,7 @@ TEST_CASE("Winograd goes through the batch in bands: whole images where they are
         winograd::for_each_band(g, images, [&](const winograd::Band& band) { bands.push_back(band); });
         return bands;
     };
-    // 128 channels: about 512 tiles a band.
+    // 128 channels: about 512 tiles a band (and never fewer than 192).
     const auto grouped = bands_of(128, 30, 3);  // 225 tiles an image: two images, then one
     REQUIRE(grouped.size() == 2);
     CHECK((grouped[0].first_image == 0 && grouped[0].images == 2 && grouped[0].rows == 15 && grouped[0].all == 450));

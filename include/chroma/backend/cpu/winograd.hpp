@@ -107,11 +107,11 @@ struct Band {
     index_t first_image = 0, images = 0, first_row = 0, rows = 0, all = 0;
 };
 
-/// Tiles per band: about band_floats of transformed input and output, and at least 64 tiles
-/// (the GEMMs' columns) where a layer is very wide.
+/// Tiles per band: about band_floats of transformed input and output, and at least 192 tiles
+/// where a layer is very wide, so that the GEMMs' columns fill the packed kernels' panels.
 inline constexpr index_t band_floats = index_t(1) << 21;
 inline index_t band_tiles(const ConvGeometry& g) {
-    return std::max<index_t>(64, band_floats / (points * (g.in_channels + g.out_channels)));
+    return std::max<index_t>(192, band_floats / (points * (g.in_channels + g.out_channels)));
 }
 
 /// Calls body(band) for consecutive bands covering every tile of the batch: whole images
@@ -385,6 +385,14 @@ inline void transform_output_gradient(const ConvGeometry& g, const float* dy, co
     });
 }
 
+/// The kernels of the transform-domain GEMMs: Chroma's whatever their size (a band's products
+/// are all alike, and Eigen's small-product path would allocate its blocking on every call),
+/// or Eigen's where they are forced.
+inline cpu_gemm::instruction_set gemm_kernels() {
+    const auto& forced = cpu_gemm::forced_kernels();
+    return forced ? *forced : cpu_gemm::active_instruction_set();
+}
+
 /// Runs the 16 transform-domain GEMMs, body(xi, threads): split between the threads (each GEMM
 /// on one) where there are several, so there is one fork and join rather than sixteen.
 template <class F>
@@ -410,12 +418,14 @@ inline void convolve(const ConvGeometry& g, const float* w, const float* x, cons
     float* u = workspace;
     float* v = u + points * K * C;
     float* m = v + points * C * most;
+    const auto kernels = detail::gemm_kernels();
     detail::transform_weights(g, w, u);
     for_each_band(g, images, [&](const Band& band) {
         const index_t T = band.all;
         detail::transform_input(g, x, band, v);
         detail::for_each_point([&](index_t xi, int threads) {
-            multiply(as_is(u + xi * K * C, K, C), as_is(v + xi * C * T, C, T), m + xi * K * T, false, threads);
+            multiply(as_is(u + xi * K * C, K, C), as_is(v + xi * C * T, C, T), m + xi * K * T, false, threads,
+                     kernels);
         });
         detail::transform_output(g, m, bias, band, y);
     });
@@ -430,13 +440,15 @@ inline void weight_gradient(const ConvGeometry& g, const float* x, const float* 
     float* du = workspace;
     float* v = du + points * K * C;
     float* dm = v + points * C * most;
+    const auto kernels = detail::gemm_kernels();
     bool first = true;
     for_each_band(g, images, [&](const Band& band) {
         const index_t T = band.all;
         detail::transform_input(g, x, band, v);
         detail::transform_output_gradient(g, dy, band, dm);
         detail::for_each_point([&](index_t xi, int threads) {
-            multiply(as_is(dm + xi * K * T, K, T), transposed(v + xi * C * T, C, T), du + xi * K * C, !first, threads);
+            multiply(as_is(dm + xi * K * T, K, T), transposed(v + xi * C * T, C, T), du + xi * K * C, !first, threads,
+                     kernels);
         });
         first = false;
     });
