@@ -2064,10 +2064,9 @@ inline bool applies(const ConvGeometry& g) {
            g.out_h == g.in_h + 2 * g.padding - 2 && g.out_w == g.in_w + 2 * g.padding - 2;
 }
 
-/// Whether convolution `g` runs here (see mode). Measured (benchmarks/RESULTS.md): the deep
-/// layers, 256 or more channels in and out, or 128 on planes of 16x16 and more. Below that the
-/// transforms' memory traffic is a larger share, and the direct kernel or the batch-wide GEMM
-/// of small planes wins.
+/// Whether convolution `g` runs here (see mode). Measured (benchmarks/README.md): the deep
+/// layers, 256 or more channels in and out. At 128 channels (PhotoUNet's 16x16 level) it was no
+/// faster: the transforms' memory traffic is a larger share there, and the direct kernel wins.
 inline bool chosen(const ConvGeometry& g) {
     switch (winograd_mode()) {
     case mode::never: return false;
@@ -2076,9 +2075,7 @@ inline bool chosen(const ConvGeometry& g) {
     }
     const auto& forced = cpu_gemm::forced_kernels();
     const auto kernels = forced ? *forced : cpu_gemm::active_instruction_set();
-    const index_t channels = std::min(g.in_channels, g.out_channels);
-    return applies(g) && kernels != cpu_gemm::instruction_set::eigen && channels >= 128 &&
-           (channels >= 256 || g.out_plane() >= 256);
+    return applies(g) && kernels != cpu_gemm::instruction_set::eigen && std::min(g.in_channels, g.out_channels) >= 256;
 }
 
 /// The 2x2 output tiles of one image.
