@@ -2058,6 +2058,14 @@ private:
     mode before_;
 };
 
+/// The kernels of the transform-domain GEMMs: Chroma's whatever their size (a band's products
+/// are all alike, and Eigen's small-product path would allocate its blocking on every call),
+/// or Eigen's where they are forced.
+inline cpu_gemm::instruction_set gemm_kernels() {
+    const auto& forced = cpu_gemm::forced_kernels();
+    return forced ? *forced : cpu_gemm::active_instruction_set();
+}
+
 /// Whether the algorithm computes convolution `g`: 3x3, stride 1, no dilation, any padding.
 inline bool applies(const ConvGeometry& g) {
     return g.kernel == 3 && g.stride == 1 && g.dilation == 1 && g.out_h >= 1 && g.out_w >= 1 &&
@@ -2073,9 +2081,8 @@ inline bool chosen(const ConvGeometry& g) {
     case mode::always: return applies(g);
     case mode::measured: break;
     }
-    const auto& forced = cpu_gemm::forced_kernels();
-    const auto kernels = forced ? *forced : cpu_gemm::active_instruction_set();
-    return applies(g) && kernels != cpu_gemm::instruction_set::eigen && std::min(g.in_channels, g.out_channels) >= 256;
+    return applies(g) && gemm_kernels() != cpu_gemm::instruction_set::eigen &&
+           std::min(g.in_channels, g.out_channels) >= 256;
 }
 
 /// The 2x2 output tiles of one image.
@@ -2376,14 +2383,6 @@ inline void transform_output_gradient(const ConvGeometry& g, const float* dy, co
     });
 }
 
-/// The kernels of the transform-domain GEMMs: Chroma's whatever their size (a band's products
-/// are all alike, and Eigen's small-product path would allocate its blocking on every call),
-/// or Eigen's where they are forced.
-inline cpu_gemm::instruction_set gemm_kernels() {
-    const auto& forced = cpu_gemm::forced_kernels();
-    return forced ? *forced : cpu_gemm::active_instruction_set();
-}
-
 /// Runs the 16 transform-domain GEMMs, body(xi, threads): split between the threads (each GEMM
 /// on one) where there are several, so there is one fork and join rather than sixteen.
 template <class F>
@@ -2409,7 +2408,7 @@ inline void convolve(const ConvGeometry& g, const float* w, const float* x, cons
     float* u = workspace;
     float* v = u + points * K * C;
     float* m = v + points * C * most;
-    const auto kernels = detail::gemm_kernels();
+    const auto kernels = gemm_kernels();
     detail::transform_weights(g, w, u);
     for_each_band(g, images, [&](const Band& band) {
         const index_t T = band.all;
@@ -2431,7 +2430,7 @@ inline void weight_gradient(const ConvGeometry& g, const float* x, const float* 
     float* du = workspace;
     float* v = du + points * K * C;
     float* dm = v + points * C * most;
-    const auto kernels = detail::gemm_kernels();
+    const auto kernels = gemm_kernels();
     bool first = true;
     for_each_band(g, images, [&](const Band& band) {
         const index_t T = band.all;
@@ -13984,7 +13983,8 @@ public:
         });
     }
 
-    /// Values exchanged per step (the trainable values of the last model averaged).
+    /// Values exchanged through the host buffer per step: the trainable values of the last CPU
+    /// model averaged (0 for a model in device memory, whose gradients are reduced in place).
     std::size_t values() const { return buffer_.size(); }
 
 private:
@@ -14881,7 +14881,7 @@ public:
             critic_.forward(real_pair_);
             critic_.backward(grad_real_);
         }
-        average_gradients(critic_.net(), local_images, global_images);
+        averager_(critic_.net(), communicator(), local_images, global_images);  // nothing to do alone
         critic_optimiser_.step(critic_.net());
         if (options_.weight_clip > 0) loss::clip_weights(critic_.net(), options_.weight_clip);
 
@@ -14894,7 +14894,7 @@ public:
                 add_ab_part(critic_.backward(grad_scores_), grad_prediction_);
                 generator_.backward(grad_prediction_);  // the generator's forward of this step is still cached
             }
-            average_gradients(generator_, local_images, global_images);
+            averager_(generator_, communicator(), local_images, global_images);
             generator_optimiser_.step(generator_);
             losses.generator_updated = true;
         }
@@ -14960,11 +14960,6 @@ private:
     distributed::Communicator& communicator() { return detail::ranks_or_alone(options_.communicator); }
     bool root() const { return options_.communicator == nullptr || options_.communicator->is_root(); }
     bool quiet() const { return options_.quiet || !root(); }
-
-    template <class Net>
-    void average_gradients(Net& net, double local_images, double global_images) {
-        averager_(net, communicator(), local_images, global_images);  // nothing to do alone
-    }
 
     // The step's losses (each rank's the mean over its share) become means over the global batch.
     void mean_over_ranks(GanStepLosses& losses, double local_images, double global_images) {

@@ -114,7 +114,8 @@ public:
         });
     }
 
-    /// Values exchanged per step (the trainable values of the last model averaged).
+    /// Values exchanged through the host buffer per step: the trainable values of the last CPU
+    /// model averaged (0 for a model in device memory, whose gradients are reduced in place).
     std::size_t values() const { return buffer_.size(); }
 
 private:

@@ -174,7 +174,7 @@ public:
             critic_.forward(real_pair_);
             critic_.backward(grad_real_);
         }
-        average_gradients(critic_.net(), local_images, global_images);
+        averager_(critic_.net(), communicator(), local_images, global_images);  // nothing to do alone
         critic_optimiser_.step(critic_.net());
         if (options_.weight_clip > 0) loss::clip_weights(critic_.net(), options_.weight_clip);
 
@@ -187,7 +187,7 @@ public:
                 add_ab_part(critic_.backward(grad_scores_), grad_prediction_);
                 generator_.backward(grad_prediction_);  // the generator's forward of this step is still cached
             }
-            average_gradients(generator_, local_images, global_images);
+            averager_(generator_, communicator(), local_images, global_images);
             generator_optimiser_.step(generator_);
             losses.generator_updated = true;
         }
@@ -253,11 +253,6 @@ private:
     distributed::Communicator& communicator() { return detail::ranks_or_alone(options_.communicator); }
     bool root() const { return options_.communicator == nullptr || options_.communicator->is_root(); }
     bool quiet() const { return options_.quiet || !root(); }
-
-    template <class Net>
-    void average_gradients(Net& net, double local_images, double global_images) {
-        averager_(net, communicator(), local_images, global_images);  // nothing to do alone
-    }
 
     // The step's losses (each rank's the mean over its share) become means over the global batch.
     void mean_over_ranks(GanStepLosses& losses, double local_images, double global_images) {

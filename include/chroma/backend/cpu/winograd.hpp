@@ -64,6 +64,14 @@ private:
     mode before_;
 };
 
+/// The kernels of the transform-domain GEMMs: Chroma's whatever their size (a band's products
+/// are all alike, and Eigen's small-product path would allocate its blocking on every call),
+/// or Eigen's where they are forced.
+inline cpu_gemm::instruction_set gemm_kernels() {
+    const auto& forced = cpu_gemm::forced_kernels();
+    return forced ? *forced : cpu_gemm::active_instruction_set();
+}
+
 /// Whether the algorithm computes convolution `g`: 3x3, stride 1, no dilation, any padding.
 inline bool applies(const ConvGeometry& g) {
     return g.kernel == 3 && g.stride == 1 && g.dilation == 1 && g.out_h >= 1 && g.out_w >= 1 &&
@@ -79,9 +87,8 @@ inline bool chosen(const ConvGeometry& g) {
     case mode::always: return applies(g);
     case mode::measured: break;
     }
-    const auto& forced = cpu_gemm::forced_kernels();
-    const auto kernels = forced ? *forced : cpu_gemm::active_instruction_set();
-    return applies(g) && kernels != cpu_gemm::instruction_set::eigen && std::min(g.in_channels, g.out_channels) >= 256;
+    return applies(g) && gemm_kernels() != cpu_gemm::instruction_set::eigen &&
+           std::min(g.in_channels, g.out_channels) >= 256;
 }
 
 /// The 2x2 output tiles of one image.
@@ -382,14 +389,6 @@ inline void transform_output_gradient(const ConvGeometry& g, const float* dy, co
     });
 }
 
-/// The kernels of the transform-domain GEMMs: Chroma's whatever their size (a band's products
-/// are all alike, and Eigen's small-product path would allocate its blocking on every call),
-/// or Eigen's where they are forced.
-inline cpu_gemm::instruction_set gemm_kernels() {
-    const auto& forced = cpu_gemm::forced_kernels();
-    return forced ? *forced : cpu_gemm::active_instruction_set();
-}
-
 /// Runs the 16 transform-domain GEMMs, body(xi, threads): split between the threads (each GEMM
 /// on one) where there are several, so there is one fork and join rather than sixteen.
 template <class F>
@@ -415,7 +414,7 @@ inline void convolve(const ConvGeometry& g, const float* w, const float* x, cons
     float* u = workspace;
     float* v = u + points * K * C;
     float* m = v + points * C * most;
-    const auto kernels = detail::gemm_kernels();
+    const auto kernels = gemm_kernels();
     detail::transform_weights(g, w, u);
     for_each_band(g, images, [&](const Band& band) {
         const index_t T = band.all;
@@ -437,7 +436,7 @@ inline void weight_gradient(const ConvGeometry& g, const float* x, const float* 
     float* du = workspace;
     float* v = du + points * K * C;
     float* dm = v + points * C * most;
-    const auto kernels = detail::gemm_kernels();
+    const auto kernels = gemm_kernels();
     bool first = true;
     for_each_band(g, images, [&](const Band& band) {
         const index_t T = band.all;
