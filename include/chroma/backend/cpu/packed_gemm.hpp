@@ -288,6 +288,51 @@ void gemm(const micro_kernel& mk, index_t m, index_t n, index_t depth, const Pac
 
 // Packers for stored matrices. A row-major matrix with row stride ld, read as is or transposed.
 
+/// to[k * mr + r] = rows[r * ld + k] for r < count, k < depth: `count` stored rows written as
+/// the columns of a strip, mr values per k. Blocks of 8 rows by 8 values go through AVX
+/// registers (8 loads, an 8 x 8 transpose, 8 stores) rather than 64 scattered scalar stores;
+/// a strip is only packed for Chroma's kernels, which need AVX2 or AVX-512 anyway.
+inline void transpose_rows_into_strip(const float* rows, index_t ld, index_t count, index_t depth, float* to,
+                                      index_t mr);
+#if defined(CHROMA_OWN_KERNELS)
+__attribute__((target("avx"))) inline void transpose_8x8(const float* from, index_t ld, float* to, index_t ldt) {
+    __m256 r[8], t[8], s[8];
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(from + i * ld);
+#pragma GCC unroll 4
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);      // r_i[0] r_i+1[0] r_i[1] r_i+1[1] | same for 4, 5
+        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);  // columns 2, 3 | 6, 7
+    }
+#pragma GCC unroll 2
+    for (int h = 0; h < 8; h += 4) {  // rows h..h+3, one column in each 128-bit lane
+        s[h] = _mm256_shuffle_ps(t[h], t[h + 2], _MM_SHUFFLE(1, 0, 1, 0));      // column 0 | 4
+        s[h + 1] = _mm256_shuffle_ps(t[h], t[h + 2], _MM_SHUFFLE(3, 2, 3, 2));  // column 1 | 5
+        s[h + 2] = _mm256_shuffle_ps(t[h + 1], t[h + 3], _MM_SHUFFLE(1, 0, 1, 0));  // 2 | 6
+        s[h + 3] = _mm256_shuffle_ps(t[h + 1], t[h + 3], _MM_SHUFFLE(3, 2, 3, 2));  // 3 | 7
+    }
+#pragma GCC unroll 4
+    for (int c = 0; c < 4; ++c) {
+        _mm256_storeu_ps(to + c * ldt, _mm256_permute2f128_ps(s[c], s[4 + c], 0x20));
+        _mm256_storeu_ps(to + (c + 4) * ldt, _mm256_permute2f128_ps(s[c], s[4 + c], 0x31));
+    }
+}
+#endif
+inline void transpose_rows_into_strip(const float* rows, index_t ld, index_t count, index_t depth, float* to,
+                                      index_t mr) {
+    index_t r = 0;
+#if defined(CHROMA_OWN_KERNELS)
+    for (; r + 8 <= count; r += 8) {
+        index_t k = 0;
+        for (; k + 8 <= depth; k += 8) transpose_8x8(rows + r * ld + k, ld, to + k * mr + r, mr);
+        for (; k < depth; ++k)
+            for (index_t q = r; q < r + 8; ++q) to[k * mr + q] = rows[q * ld + k];
+    }
+#endif
+    for (; r < count; ++r)
+        for (index_t k = 0; k < depth; ++k) to[k * mr + r] = rows[r * ld + k];
+}
+
 /// A(i, k) = data[i * ld + k].
 struct pack_rows_of {
     const float* data;
@@ -295,14 +340,9 @@ struct pack_rows_of {
     void operator()(float* dst, index_t i0, index_t rows, index_t k0, index_t depth, index_t mr) const {
         for (index_t s = 0; s < rows; s += mr) {
             const index_t valid = std::min(mr, rows - s);
-            for (index_t r = 0; r < mr; ++r) {
-                if (r >= valid) {
-                    for (index_t k = 0; k < depth; ++k) dst[k * mr + r] = 0.0f;
-                    continue;
-                }
-                const float* row = data + (i0 + s + r) * ld + k0;
-                for (index_t k = 0; k < depth; ++k) dst[k * mr + r] = row[k];
-            }
+            transpose_rows_into_strip(data + (i0 + s) * ld + k0, ld, valid, depth, dst, mr);
+            for (index_t r = valid; r < mr; ++r)
+                for (index_t k = 0; k < depth; ++k) dst[k * mr + r] = 0.0f;
             dst += depth * mr;
         }
     }
