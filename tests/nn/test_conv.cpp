@@ -199,6 +199,13 @@ TEST_CASE("Winograd F(2x2, 3x3) gives the Eigen path's output and gradients, on 
     // Bands: images 0-1 then 2 (255 tiles an image), and one image in bands of 21 and 3 tile rows.
     require_kernels_match_eigen<Conv2d<128, 128, 3, 1, 1>>(Shape{.n = 3, .c = 128, .h = 34, .w = 30}, with_winograd);
     require_kernels_match_eigen<Conv2d<128, 128, 3, 1, 1>>(Shape{.n = 1, .c = 128, .h = 47, .w = 47}, with_winograd);
+    // Dilated, as sub-grids: dilation 2 with padding 2 (input gradient padding 2) and 4 (input
+    // gradient padding 0), dilation 3, and a deep one (the classifiers' dilated 512-channel
+    // layers) whose sub-grids share bands.
+    require_kernels_match_eigen<Conv2d<5, 7, 3, 1, 2, 2>>(Shape{.n = 2, .c = 5, .h = 10, .w = 14}, with_winograd);
+    require_kernels_match_eigen<Conv2d<4, 6, 3, 1, 4, 2>>(Shape{.n = 1, .c = 4, .h = 8, .w = 6}, with_winograd);
+    require_kernels_match_eigen<Conv2d<3, 5, 3, 1, 3, 3>>(Shape{.n = 2, .c = 3, .h = 12, .w = 9}, with_winograd);
+    require_kernels_match_eigen<Conv2d<96, 80, 3, 1, 2, 2>>(Shape{.n = 2, .c = 96, .h = 16, .w = 20}, with_winograd);
 }
 
 TEST_CASE("Winograd goes through the batch in bands: whole images where they are small, else rows of tiles") {
@@ -233,12 +240,20 @@ TEST_CASE("Winograd is chosen for deep 3x3 stride-1 layers on Chroma's kernels, 
     };
     CHECK(winograd::applies(geometry(8, 8, 1, 1)));
     CHECK_FALSE(winograd::applies(geometry(8, 8, 2, 1)));  // strided
-    CHECK_FALSE(winograd::applies(geometry(8, 8, 1, 2)));  // dilated
+    CHECK(winograd::applies(geometry(8, 8, 1, 2)));  // dilated: four 8x8 sub-grids
+    ConvGeometry odd_plane = geometry(8, 8, 1, 2);
+    odd_plane.in_h = odd_plane.out_h = 15;  // sub-grids of 8 and 7 rows
+    CHECK_FALSE(winograd::applies(odd_plane));
+    ConvGeometry odd_padding = geometry(8, 8, 1, 2);
+    odd_padding.padding = 1;  // residues would mix
+    odd_padding.out_h = odd_padding.out_w = 14;
+    CHECK_FALSE(winograd::applies(odd_padding));
     {
         const winograd::WithWinograd measured(winograd::mode::measured);
         const bool own_kernels = gemm::active_instruction_set() != gemm::instruction_set::eigen;
         CHECK(winograd::chosen(geometry(256, 256, 1, 1)) == own_kernels);
         CHECK(winograd::chosen(geometry(512, 256, 1, 1)) == own_kernels);
+        CHECK(winograd::chosen(geometry(512, 512, 1, 2)) == own_kernels);
         CHECK_FALSE(winograd::chosen(geometry(128, 128, 1, 1)));
         CHECK_FALSE(winograd::chosen(geometry(64, 64, 1, 1)));
         const gemm::ForcedKernels eigen_only(gemm::instruction_set::eigen);

@@ -19,6 +19,11 @@
 // F(2x2, 3x3)'s transforms have entries 0, +-1 and +-1/2 only, so its rounding stays at the
 // level of the direct sum (checked against it in tests/nn/test_conv.cpp); F(4x4, 3x3) would save
 // more multiplies but its larger transform constants cost accuracy in float.
+//
+// A dilated 3x3 convolution (dilation d, padding a multiple of d) runs here too: output pixel
+// (d i + a, d j + b) reads input pixels of the same residues (a, b) only, so each of the d^2
+// residue classes is an undilated convolution of the input's sub-grid (SubGrids). The sub-grids
+// are read and written in place, as extra images of the batch.
 #include <algorithm>
 #include <cstdlib>
 #include <string_view>
@@ -72,10 +77,51 @@ inline cpu_gemm::instruction_set gemm_kernels() {
     return forced ? *forced : cpu_gemm::active_instruction_set();
 }
 
-/// Whether the algorithm computes convolution `g`: 3x3, stride 1, no dilation, any padding.
+/// Whether the algorithm computes convolution `g`: 3x3, stride 1, any padding; dilated where
+/// the plane's sides and the padding are multiples of the dilation (so the sub-grids are alike).
 inline bool applies(const ConvGeometry& g) {
-    return g.kernel == 3 && g.stride == 1 && g.dilation == 1 && g.out_h >= 1 && g.out_w >= 1 &&
-           g.out_h == g.in_h + 2 * g.padding - 2 && g.out_w == g.in_w + 2 * g.padding - 2;
+    const index_t d = g.dilation;
+    return g.kernel == 3 && g.stride == 1 && d >= 1 && g.out_h >= 1 && g.out_w >= 1 &&
+           g.out_h == g.in_h + 2 * g.padding - 2 * d && g.out_w == g.in_w + 2 * g.padding - 2 * d &&
+           g.in_h % d == 0 && g.in_w % d == 0 && g.padding % d == 0;
+}
+
+/// Convolution g (which applies()) as d^2 undilated convolutions of sub-grids: sub-image s is
+/// the sub-grid of residues ((s % d^2) / d, s % d) of image s / d^2, read and written in place
+/// in the NCHW tensors. For d = 1 it is the convolution itself, one sub-image an image.
+struct SubGrids {
+    ConvGeometry sub;  // the undilated convolution of one sub-grid
+    index_t d = 1;
+    index_t in_w = 0, in_plane = 0, out_w = 0, out_plane = 0;  // the whole planes
+
+    index_t images(index_t whole_images) const { return whole_images * d * d; }
+    /// Where sub-image s's plane of input channel c starts.
+    index_t in_offset(index_t s, index_t c) const { return offset(s, c, sub.in_channels, in_w, in_plane); }
+    /// Where sub-image s's plane of output channel k starts.
+    index_t out_offset(index_t s, index_t k) const { return offset(s, k, sub.out_channels, out_w, out_plane); }
+
+private:
+    index_t offset(index_t s, index_t channel, index_t channels, index_t w, index_t plane) const {
+        const index_t image = s / (d * d), residue = s % (d * d);
+        return (image * channels + channel) * plane + (residue / d) * w + residue % d;
+    }
+};
+inline SubGrids sub_grids(const ConvGeometry& g) {
+    const index_t d = g.dilation;
+    SubGrids grids;
+    grids.sub = g;
+    grids.sub.dilation = 1;
+    grids.sub.padding = g.padding / d;
+    grids.sub.in_h = g.in_h / d;
+    grids.sub.in_w = g.in_w / d;
+    grids.sub.out_h = g.out_h / d;
+    grids.sub.out_w = g.out_w / d;
+    grids.d = d;
+    grids.in_w = g.in_w;
+    grids.in_plane = g.in_plane();
+    grids.out_w = g.out_w;
+    grids.out_plane = g.out_plane();
+    return grids;
 }
 
 /// Whether convolution `g` runs here (see mode). Measured (benchmarks/README.md): the deep
@@ -149,7 +195,8 @@ inline index_t largest_band(const ConvGeometry& g, index_t images) {
 
 /// Floats the forward pass needs as workspace: U, and V and M of a band.
 inline index_t forward_workspace(const ConvGeometry& g, index_t images) {
-    const index_t tiles = largest_band(g, images);
+    const SubGrids grids = sub_grids(g);
+    const index_t tiles = largest_band(grids.sub, grids.images(images));
     return points * (g.out_channels * g.in_channels + g.in_channels * tiles + g.out_channels * tiles);
 }
 /// Floats the weight gradient needs as workspace: dU, and V and dM of a band.
@@ -229,7 +276,9 @@ inline float* plane_scratch(index_t floats) {
 /// copied once into zero-padded even and odd columns; then the row combinations are vector
 /// operations over whole rows, and the column combinations over each tile row (window column
 /// 2tj + j is even column tj or tj + 1, odd column tj or tj + 1), all contiguous.
-inline void transform_input(const ConvGeometry& g, const float* x, const Band& band, float* v) {
+inline void transform_input(const SubGrids& grids, const float* x, const Band& band, float* v) {
+    const ConvGeometry& g = grids.sub;
+    const index_t d = grids.d;
     const Tiling t = tiling(g);
     const index_t stride = g.in_channels * band.all;  // between transform points
     // The band's window rows: padded rows 2 first_row .. 2 (first_row + rows) + 1.
@@ -241,14 +290,14 @@ inline void transform_input(const ConvGeometry& g, const float* x, const Band& b
         float* odd = even + padded_h * half;                          // and 2j + 1
         float* rows = odd + padded_h * half;                          // B^T d of one tile row: [i][even, odd][half]
         std::fill_n(even, 2 * padded_h * half, 0.0f);
-        const float* plane = x + ((band.first_image + n) * g.in_channels + c) * g.in_plane();
+        const float* plane = x + grids.in_offset(band.first_image + n, c);
         const index_t columns = std::min(g.in_w, 2 * half - g.padding);
         for (index_t r = std::max<index_t>(0, top); r < g.in_h && r - top < padded_h; ++r) {
-            const float* from = plane + r * g.in_w;
+            const float* from = plane + r * d * grids.in_w;
             const index_t to = (r - top) * half;
             for (index_t col = 0; col < columns; ++col) {  // padded column col + p
                 const index_t at = col + g.padding;
-                (at % 2 == 0 ? even : odd)[to + at / 2] = from[col];
+                (at % 2 == 0 ? even : odd)[to + at / 2] = from[col * d];
             }
         }
         for (index_t ti = 0; ti < band.rows; ++ti) {
@@ -289,7 +338,10 @@ inline void transform_input(const ConvGeometry& g, const float* x, const Band& b
 /// y[n][k] = (A^T M A) per tile, cropped to the output, plus bias[k];
 /// A^T = [[1, 1, 1, 0], [0, 1, -1, -1]]. Vector loops over all the plane's tiles, then one pass
 /// that places each tile's 2x2 outputs.
-inline void transform_output(const ConvGeometry& g, const float* m, const float* bias, const Band& band, float* y) {
+inline void transform_output(const SubGrids& grids, const float* m, const float* bias, const Band& band,
+                             float* y) {
+    const ConvGeometry& g = grids.sub;
+    const index_t d = grids.d;
     const Tiling t = tiling(g);
     const index_t stride = g.out_channels * band.all, tiles = band.rows * t.cols;
     parallel_for(band.images * g.out_channels, tiles * 32, [&](index_t plane_index) {
@@ -319,30 +371,32 @@ inline void transform_output(const ConvGeometry& g, const float* m, const float*
                 odd[at] = a[tiles + at] - a[2 * tiles + at] - a[3 * tiles + at] + b;
             }
         }
-        float* plane = y + ((band.first_image + n) * g.out_channels + k) * g.out_plane();
+        float* plane = y + grids.out_offset(band.first_image + n, k);
         const index_t whole = g.out_w / 2;  // tiles whose two columns are both in the output
         const index_t first = 2 * band.first_row, last = std::min(g.out_h, 2 * (band.first_row + band.rows));
         for (index_t r = first; r < last; ++r) {
             const float* even = out + 2 * (r % 2) * tiles + (r / 2 - band.first_row) * t.cols;
             const float* odd = even + tiles;
-            float* row = plane + r * g.out_w;
+            float* row = plane + r * d * grids.out_w;
             for (index_t tj = 0; tj < whole; ++tj) {
-                row[2 * tj] = even[tj];
-                row[2 * tj + 1] = odd[tj];
+                row[2 * tj * d] = even[tj];
+                row[(2 * tj + 1) * d] = odd[tj];
             }
-            if (whole < t.cols) row[2 * whole] = even[whole];
+            if (whole < t.cols) row[2 * whole * d] = even[whole];
         }
     });
 }
 
 /// dM[xi][k][t] = (A dY A^T)[xi] for the 2x2 tile of dy (zeros past the output's edge), the
 /// adjoint of transform_output; A = [[1, 0], [1, 1], [1, -1], [0, -1]].
-inline void transform_output_gradient(const ConvGeometry& g, const float* dy, const Band& band, float* dm) {
+inline void transform_output_gradient(const SubGrids& grids, const float* dy, const Band& band, float* dm) {
+    const ConvGeometry& g = grids.sub;
+    const index_t d = grids.d;
     const Tiling t = tiling(g);
     const index_t stride = g.out_channels * band.all, tiles = band.rows * t.cols;
     parallel_for(band.images * g.out_channels, tiles * 32, [&](index_t plane_index) {
         const index_t n = plane_index / g.out_channels, k = plane_index % g.out_channels;
-        const float* plane = dy + ((band.first_image + n) * g.out_channels + k) * g.out_plane();
+        const float* plane = dy + grids.out_offset(band.first_image + n, k);
         float* split = plane_scratch(4 * t.cols);  // the tile row's two dy rows, even and odd columns
         float* out = dm + k * band.all + n * tiles;
         const index_t whole = g.out_w / 2;
@@ -355,13 +409,13 @@ inline void transform_output_gradient(const ConvGeometry& g, const float* dy, co
                     std::fill_n(e, 2 * t.cols, 0.0f);
                     continue;
                 }
-                const float* row = plane + r * g.out_w;
+                const float* row = plane + r * d * grids.out_w;
                 for (index_t tj = 0; tj < whole; ++tj) {
-                    e[tj] = row[2 * tj];
-                    o[tj] = row[2 * tj + 1];
+                    e[tj] = row[2 * tj * d];
+                    o[tj] = row[(2 * tj + 1) * d];
                 }
                 if (whole < t.cols) {
-                    e[whole] = row[2 * whole];
+                    e[whole] = row[2 * whole * d];
                     o[whole] = 0.0f;
                 }
             }
@@ -410,20 +464,21 @@ void for_each_point(F&& body) {
 inline void convolve(const ConvGeometry& g, const float* w, const float* x, const float* bias, float* y,
                      index_t images, float* workspace) {
     using namespace cpu_detail;
-    const index_t K = g.out_channels, C = g.in_channels, most = largest_band(g, images);
+    const SubGrids grids = sub_grids(g);
+    const index_t K = g.out_channels, C = g.in_channels, most = largest_band(grids.sub, grids.images(images));
     float* u = workspace;
     float* v = u + points * K * C;
     float* m = v + points * C * most;
     const auto kernels = gemm_kernels();
     detail::transform_weights(g, w, u);
-    for_each_band(g, images, [&](const Band& band) {
+    for_each_band(grids.sub, grids.images(images), [&](const Band& band) {
         const index_t T = band.all;
-        detail::transform_input(g, x, band, v);
+        detail::transform_input(grids, x, band, v);
         detail::for_each_point([&](index_t xi, int threads) {
             multiply(as_is(u + xi * K * C, K, C), as_is(v + xi * C * T, C, T), m + xi * K * T, false, threads,
                      kernels);
         });
-        detail::transform_output(g, m, bias, band, y);
+        detail::transform_output(grids, m, bias, band, y);
     });
 }
 
@@ -432,16 +487,17 @@ inline void convolve(const ConvGeometry& g, const float* w, const float* x, cons
 inline void weight_gradient(const ConvGeometry& g, const float* x, const float* dy, float* dw, index_t images,
                             float* workspace) {
     using namespace cpu_detail;
-    const index_t K = g.out_channels, C = g.in_channels, most = largest_band(g, images);
+    const SubGrids grids = sub_grids(g);
+    const index_t K = g.out_channels, C = g.in_channels, most = largest_band(grids.sub, grids.images(images));
     float* du = workspace;
     float* v = du + points * K * C;
     float* dm = v + points * C * most;
     const auto kernels = gemm_kernels();
     bool first = true;
-    for_each_band(g, images, [&](const Band& band) {
+    for_each_band(grids.sub, grids.images(images), [&](const Band& band) {
         const index_t T = band.all;
-        detail::transform_input(g, x, band, v);
-        detail::transform_output_gradient(g, dy, band, dm);
+        detail::transform_input(grids, x, band, v);
+        detail::transform_output_gradient(grids, dy, band, dm);
         detail::for_each_point([&](index_t xi, int threads) {
             multiply(as_is(dm + xi * K * T, K, T), transposed(v + xi * C * T, C, T), du + xi * K * C, !first, threads,
                      kernels);
