@@ -254,7 +254,8 @@ TEST_CASE("Winograd is chosen for deep 3x3 stride-1 layers on Chroma's kernels, 
         CHECK(winograd::chosen(geometry(256, 256, 1, 1)) == own_kernels);
         CHECK(winograd::chosen(geometry(512, 256, 1, 1)) == own_kernels);
         CHECK(winograd::chosen(geometry(512, 512, 1, 2)) == own_kernels);
-        CHECK_FALSE(winograd::chosen(geometry(128, 128, 1, 1)));
+        CHECK(winograd::chosen(geometry(128, 128, 1, 1)) == own_kernels);
+        CHECK_FALSE(winograd::chosen(geometry(64, 128, 1, 1)));
         CHECK_FALSE(winograd::chosen(geometry(64, 64, 1, 1)));
         const gemm::ForcedKernels eigen_only(gemm::instruction_set::eigen);
         CHECK_FALSE(winograd::chosen(geometry(256, 256, 1, 1)));  // the portable path stays im2col + Eigen
