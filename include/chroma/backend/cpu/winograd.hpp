@@ -172,7 +172,10 @@ void for_each_band(const ConvGeometry& g, index_t images, F&& body) {
     const Tiling t = tiling(g);
     const index_t target = band_tiles(g);
     if (t.per_image <= target) {
-        const index_t per_band = std::max<index_t>(1, target / t.per_image);
+        // As many bands as the target asks for, with the images shared evenly between them (a
+        // last band of one image would leave its GEMMs few columns).
+        const index_t most = std::max<index_t>(1, target / t.per_image);
+        const index_t bands = (images + most - 1) / most, per_band = (images + bands - 1) / bands;
         for (index_t n = 0; n < images; n += per_band) {
             const index_t count = std::min(per_band, images - n);
             body(Band{n, count, 0, t.rows, count * t.per_image});
@@ -272,6 +275,62 @@ inline float* plane_scratch(index_t floats) {
     return scratch.data();
 }
 
+// The transforms' inner loops, over a row of values. Their operands never overlap (the
+// __restrict qualifiers say so, and the loops become vector code).
+
+/// B^T applied down the columns: b0 = d0 - d2, b1 = d1 + d2, b2 = d2 - d1, b3 = d1 - d3.
+inline void input_rows(const float* __restrict d0, const float* __restrict d1, const float* __restrict d2,
+                       const float* __restrict d3, float* __restrict b0, float* __restrict b1,
+                       float* __restrict b2, float* __restrict b3, index_t n) {
+    for (index_t j = 0; j < n; ++j) {
+        b0[j] = d0[j] - d2[j];
+        b1[j] = d1[j] + d2[j];
+        b2[j] = d2[j] - d1[j];
+        b3[j] = d1[j] - d3[j];
+    }
+}
+/// B applied along a row of tiles, from its even (e) and odd (o) window columns.
+inline void input_columns(const float* __restrict e, const float* __restrict o, float* __restrict v0,
+                          float* __restrict v1, float* __restrict v2, float* __restrict v3, index_t n) {
+    for (index_t j = 0; j < n; ++j) {
+        v0[j] = e[j] - e[j + 1];
+        v1[j] = o[j] + e[j + 1];
+        v2[j] = e[j + 1] - o[j];
+        v3[j] = o[j] - o[j + 1];
+    }
+}
+/// A^T applied to four transform rows: a0 = m0 + m1 + m2, a1 = m1 - m2 - m3 (plus `bias`).
+inline void output_rows(const float* __restrict m0, const float* __restrict m1, const float* __restrict m2,
+                        const float* __restrict m3, float* __restrict a0, float* __restrict a1, float bias,
+                        index_t n) {
+    for (index_t j = 0; j < n; ++j) {
+        a0[j] = m0[j] + m1[j] + m2[j] + bias;
+        a1[j] = m1[j] - m2[j] - m3[j] + bias;
+    }
+}
+/// One row of A dY A^T from the even (e) and odd (o) columns of a tile row's two dy rows, row i
+/// of A being (se, s1): ev = se e0 + s1 e1 (od likewise), then the columns ev, ev + od, ev - od, -od.
+inline void output_gradient_columns(const float* __restrict e0, const float* __restrict o0,
+                                    const float* __restrict e1, const float* __restrict o1, float se, float s1,
+                                    float* __restrict p0, float* __restrict p1, float* __restrict p2,
+                                    float* __restrict p3, index_t n) {
+    for (index_t j = 0; j < n; ++j) {
+        const float ev = se * e0[j] + s1 * e1[j], od = se * o0[j] + s1 * o1[j];
+        p0[j] = ev;
+        p1[j] = ev + od;
+        p2[j] = ev - od;
+        p3[j] = -od;
+    }
+}
+/// Copies every d-th value of `from` (count values) into `to`.
+inline void gather_every(const float* __restrict from, index_t d, float* __restrict to, index_t count) {
+    if (d == 1) {
+        std::copy_n(from, count, to);
+        return;
+    }
+    for (index_t j = 0; j < count; ++j) to[j] = from[j * d];
+}
+
 /// V[xi][c][t] = (B^T d B)[xi] for the 4x4 window d of tile t of channel c (zeros outside the
 /// image), B^T = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]]. Each plane is
 /// copied once into zero-padded even and odd columns; then the row combinations are vector
@@ -286,7 +345,9 @@ inline void transform_input(const SubGrids& grids, const float* x, const Band& b
     const index_t padded_h = 2 * band.rows + 2, half = t.cols + 1, tiles = band.rows * t.cols;
     const index_t top = 2 * band.first_row - g.padding;  // the input row at the band's first padded row
     parallel_for(band.images * g.in_channels, tiles * 64, [&](index_t plane_index) {
-        const index_t n = plane_index / g.in_channels, c = plane_index % g.in_channels;
+        // A channel's images one after another: their tiles are adjacent in V, and a dilated
+        // plane's sub-grids read the same cache lines.
+        const index_t n = plane_index % band.images, c = plane_index / band.images;
         float* even = plane_scratch(2 * padded_h * half + 8 * half);  // [padded row][half]: padded columns 2j
         float* odd = even + padded_h * half;                          // and 2j + 1
         float* rows = odd + padded_h * half;                          // B^T d of one tile row: [i][even, odd][half]
@@ -296,10 +357,12 @@ inline void transform_input(const SubGrids& grids, const float* x, const Band& b
         for (index_t r = std::max<index_t>(0, top); r < g.in_h && r - top < padded_h; ++r) {
             const float* from = plane + r * d * grids.in_w;
             const index_t to = (r - top) * half;
-            for (index_t col = 0; col < columns; ++col) {  // padded column col + p
-                const index_t at = col + g.padding;
-                (at % 2 == 0 ? even : odd)[to + at / 2] = from[col * d];
-            }
+            // Input column col is padded column col + p: even columns to `even`, odd to `odd`.
+            const index_t first_even = g.padding % 2, first_odd = 1 - first_even;
+            gather_every(from + first_even * d, 2 * d, even + to + (first_even + g.padding) / 2,
+                         (columns - first_even + 1) / 2);
+            gather_every(from + first_odd * d, 2 * d, odd + to + (first_odd + g.padding) / 2,
+                         (columns - first_odd + 1) / 2);
         }
         for (index_t ti = 0; ti < band.rows; ++ti) {
             for (int parity = 0; parity < 2; ++parity) {
@@ -311,12 +374,7 @@ inline void transform_input(const SubGrids& grids, const float* x, const Band& b
                 float* b1 = b0 + 2 * half;
                 float* b2 = b1 + 2 * half;
                 float* b3 = b2 + 2 * half;
-                for (index_t j = 0; j < half; ++j) {
-                    b0[j] = d0[j] - d2[j];
-                    b1[j] = d1[j] + d2[j];
-                    b2[j] = d2[j] - d1[j];
-                    b3[j] = d1[j] - d3[j];
-                }
+                input_rows(d0, d1, d2, d3, b0, b1, b2, b3, half);
             }
             for (int i = 0; i < 4; ++i) {
                 const float* e = rows + 2 * i * half;
@@ -325,12 +383,7 @@ inline void transform_input(const SubGrids& grids, const float* x, const Band& b
                 float* v1 = v0 + stride;
                 float* v2 = v1 + stride;
                 float* v3 = v2 + stride;
-                for (index_t tj = 0; tj < t.cols; ++tj) {
-                    v0[tj] = e[tj] - e[tj + 1];
-                    v1[tj] = o[tj] + e[tj + 1];
-                    v2[tj] = e[tj + 1] - o[tj];
-                    v3[tj] = o[tj] - o[tj + 1];
-                }
+                input_columns(e, o, v0, v1, v2, v3, t.cols);
             }
         }
     });
@@ -346,7 +399,7 @@ inline void transform_output(const SubGrids& grids, const float* m, const float*
     const Tiling t = tiling(g);
     const index_t stride = g.out_channels * band.all, tiles = band.rows * t.cols;
     parallel_for(band.images * g.out_channels, tiles * 32, [&](index_t plane_index) {
-        const index_t n = plane_index / g.out_channels, k = plane_index % g.out_channels;
+        const index_t n = plane_index % band.images, k = plane_index / band.images;  // as in transform_input
         const float b = bias ? bias[k] : 0.0f;
         float* am = plane_scratch(12 * tiles);  // A^T M: [row 0..1][column 0..3][tile], then the 4 outputs
         float* out = am + 8 * tiles;            // [row][even, odd][tile]
@@ -358,19 +411,12 @@ inline void transform_output(const SubGrids& grids, const float* m, const float*
             const float* m3 = m2 + 4 * stride;
             float* a0 = am + j * tiles;
             float* a1 = am + (4 + j) * tiles;
-            for (index_t at = 0; at < tiles; ++at) {
-                a0[at] = m0[at] + m1[at] + m2[at];
-                a1[at] = m1[at] - m2[at] - m3[at];
-            }
+            output_rows(m0, m1, m2, m3, a0, a1, 0.0f, tiles);
         }
         for (int i = 0; i < 2; ++i) {
             const float* a = am + 4 * i * tiles;
             float* even = out + 2 * i * tiles;
-            float* odd = even + tiles;
-            for (index_t at = 0; at < tiles; ++at) {
-                even[at] = a[at] + a[tiles + at] + a[2 * tiles + at] + b;
-                odd[at] = a[tiles + at] - a[2 * tiles + at] - a[3 * tiles + at] + b;
-            }
+            output_rows(a, a + tiles, a + 2 * tiles, a + 3 * tiles, even, even + tiles, b, tiles);
         }
         float* plane = y + grids.out_offset(band.first_image + n, k);
         const index_t whole = g.out_w / 2;  // tiles whose two columns are both in the output
@@ -396,7 +442,7 @@ inline void transform_output_gradient(const SubGrids& grids, const float* dy, co
     const Tiling t = tiling(g);
     const index_t stride = g.out_channels * band.all, tiles = band.rows * t.cols;
     parallel_for(band.images * g.out_channels, tiles * 32, [&](index_t plane_index) {
-        const index_t n = plane_index / g.out_channels, k = plane_index % g.out_channels;
+        const index_t n = plane_index % band.images, k = plane_index / band.images;  // as in transform_input
         const float* plane = dy + grids.out_offset(band.first_image + n, k);
         float* split = plane_scratch(4 * t.cols);  // the tile row's two dy rows, even and odd columns
         float* out = dm + k * band.all + n * tiles;
@@ -411,14 +457,9 @@ inline void transform_output_gradient(const SubGrids& grids, const float* dy, co
                     continue;
                 }
                 const float* row = plane + r * d * grids.out_w;
-                for (index_t tj = 0; tj < whole; ++tj) {
-                    e[tj] = row[2 * tj * d];
-                    o[tj] = row[(2 * tj + 1) * d];
-                }
-                if (whole < t.cols) {
-                    e[whole] = row[2 * whole * d];
-                    o[whole] = 0.0f;
-                }
+                gather_every(row, 2 * d, e, t.cols);  // the last even column may lie past a whole tile
+                gather_every(row + d, 2 * d, o, whole);
+                if (whole < t.cols) o[whole] = 0.0f;
             }
             const float* e0 = split;
             const float* o0 = e0 + t.cols;
@@ -432,13 +473,7 @@ inline void transform_output_gradient(const SubGrids& grids, const float* dy, co
                 float* p1 = p0 + stride;
                 float* p2 = p1 + stride;
                 float* p3 = p2 + stride;
-                for (index_t tj = 0; tj < t.cols; ++tj) {
-                    const float ev = se * e0[tj] + s1 * e1[tj], od = se * o0[tj] + s1 * o1[tj];
-                    p0[tj] = ev;  // (A e) A^T: columns ev, ev + od, ev - od, -od
-                    p1[tj] = ev + od;
-                    p2[tj] = ev - od;
-                    p3[tj] = -od;
-                }
+                output_gradient_columns(e0, o0, e1, o1, se, s1, p0, p1, p2, p3, t.cols);
             }
         }
     });
