@@ -1288,6 +1288,51 @@ void gemm(const micro_kernel& mk, index_t m, index_t n, index_t depth, const Pac
 
 // Packers for stored matrices. A row-major matrix with row stride ld, read as is or transposed.
 
+/// to[k * mr + r] = rows[r * ld + k] for r < count, k < depth: `count` stored rows written as
+/// the columns of a strip, mr values per k. Blocks of 8 rows by 8 values go through AVX
+/// registers (8 loads, an 8 x 8 transpose, 8 stores) rather than 64 scattered scalar stores;
+/// a strip is only packed for Chroma's kernels, which need AVX2 or AVX-512 anyway.
+inline void transpose_rows_into_strip(const float* rows, index_t ld, index_t count, index_t depth, float* to,
+                                      index_t mr);
+#if defined(CHROMA_OWN_KERNELS)
+__attribute__((target("avx"))) inline void transpose_8x8(const float* from, index_t ld, float* to, index_t ldt) {
+    __m256 r[8], t[8], s[8];
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(from + i * ld);
+#pragma GCC unroll 4
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);      // r_i[0] r_i+1[0] r_i[1] r_i+1[1] | same for 4, 5
+        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);  // columns 2, 3 | 6, 7
+    }
+#pragma GCC unroll 2
+    for (int h = 0; h < 8; h += 4) {  // rows h..h+3, one column in each 128-bit lane
+        s[h] = _mm256_shuffle_ps(t[h], t[h + 2], _MM_SHUFFLE(1, 0, 1, 0));      // column 0 | 4
+        s[h + 1] = _mm256_shuffle_ps(t[h], t[h + 2], _MM_SHUFFLE(3, 2, 3, 2));  // column 1 | 5
+        s[h + 2] = _mm256_shuffle_ps(t[h + 1], t[h + 3], _MM_SHUFFLE(1, 0, 1, 0));  // 2 | 6
+        s[h + 3] = _mm256_shuffle_ps(t[h + 1], t[h + 3], _MM_SHUFFLE(3, 2, 3, 2));  // 3 | 7
+    }
+#pragma GCC unroll 4
+    for (int c = 0; c < 4; ++c) {
+        _mm256_storeu_ps(to + c * ldt, _mm256_permute2f128_ps(s[c], s[4 + c], 0x20));
+        _mm256_storeu_ps(to + (c + 4) * ldt, _mm256_permute2f128_ps(s[c], s[4 + c], 0x31));
+    }
+}
+#endif
+inline void transpose_rows_into_strip(const float* rows, index_t ld, index_t count, index_t depth, float* to,
+                                      index_t mr) {
+    index_t r = 0;
+#if defined(CHROMA_OWN_KERNELS)
+    for (; r + 8 <= count; r += 8) {
+        index_t k = 0;
+        for (; k + 8 <= depth; k += 8) transpose_8x8(rows + r * ld + k, ld, to + k * mr + r, mr);
+        for (; k < depth; ++k)
+            for (index_t q = r; q < r + 8; ++q) to[k * mr + q] = rows[q * ld + k];
+    }
+#endif
+    for (; r < count; ++r)
+        for (index_t k = 0; k < depth; ++k) to[k * mr + r] = rows[r * ld + k];
+}
+
 /// A(i, k) = data[i * ld + k].
 struct pack_rows_of {
     const float* data;
@@ -1295,14 +1340,9 @@ struct pack_rows_of {
     void operator()(float* dst, index_t i0, index_t rows, index_t k0, index_t depth, index_t mr) const {
         for (index_t s = 0; s < rows; s += mr) {
             const index_t valid = std::min(mr, rows - s);
-            for (index_t r = 0; r < mr; ++r) {
-                if (r >= valid) {
-                    for (index_t k = 0; k < depth; ++k) dst[k * mr + r] = 0.0f;
-                    continue;
-                }
-                const float* row = data + (i0 + s + r) * ld + k0;
-                for (index_t k = 0; k < depth; ++k) dst[k * mr + r] = row[k];
-            }
+            transpose_rows_into_strip(data + (i0 + s) * ld + k0, ld, valid, depth, dst, mr);
+            for (index_t r = valid; r < mr; ++r)
+                for (index_t k = 0; k < depth; ++k) dst[k * mr + r] = 0.0f;
             dst += depth * mr;
         }
     }
@@ -2019,6 +2059,11 @@ void col2im(const ConvGeometry& g, const T* col, T* image) {
 // F(2x2, 3x3)'s transforms have entries 0, +-1 and +-1/2 only, so its rounding stays at the
 // level of the direct sum (checked against it in tests/nn/test_conv.cpp); F(4x4, 3x3) would save
 // more multiplies but its larger transform constants cost accuracy in float.
+//
+// A dilated 3x3 convolution (dilation d, padding a multiple of d) runs here too: output pixel
+// (d i + a, d j + b) reads input pixels of the same residues (a, b) only, so each of the d^2
+// residue classes is an undilated convolution of the input's sub-grid (SubGrids). The sub-grids
+// are read and written in place, as extra images of the batch.
 #include <algorithm>
 #include <cstdlib>
 #include <string_view>
@@ -2066,15 +2111,57 @@ inline cpu_gemm::instruction_set gemm_kernels() {
     return forced ? *forced : cpu_gemm::active_instruction_set();
 }
 
-/// Whether the algorithm computes convolution `g`: 3x3, stride 1, no dilation, any padding.
+/// Whether the algorithm computes convolution `g`: 3x3, stride 1, any padding; dilated where
+/// the plane's sides and the padding are multiples of the dilation (so the sub-grids are alike).
 inline bool applies(const ConvGeometry& g) {
-    return g.kernel == 3 && g.stride == 1 && g.dilation == 1 && g.out_h >= 1 && g.out_w >= 1 &&
-           g.out_h == g.in_h + 2 * g.padding - 2 && g.out_w == g.in_w + 2 * g.padding - 2;
+    const index_t d = g.dilation;
+    return g.kernel == 3 && g.stride == 1 && d >= 1 && g.out_h >= 1 && g.out_w >= 1 &&
+           g.out_h == g.in_h + 2 * g.padding - 2 * d && g.out_w == g.in_w + 2 * g.padding - 2 * d &&
+           g.in_h % d == 0 && g.in_w % d == 0 && g.padding % d == 0;
 }
 
-/// Whether convolution `g` runs here (see mode). Measured (benchmarks/README.md): the deep
-/// layers, 256 or more channels in and out. At 128 channels (PhotoUNet's 16x16 level) it was no
-/// faster: the transforms' memory traffic is a larger share there, and the direct kernel wins.
+/// Convolution g (which applies()) as d^2 undilated convolutions of sub-grids: sub-image s is
+/// the sub-grid of residues ((s % d^2) / d, s % d) of image s / d^2, read and written in place
+/// in the NCHW tensors. For d = 1 it is the convolution itself, one sub-image an image.
+struct SubGrids {
+    ConvGeometry sub;  // the undilated convolution of one sub-grid
+    index_t d = 1;
+    index_t in_w = 0, in_plane = 0, out_w = 0, out_plane = 0;  // the whole planes
+
+    index_t images(index_t whole_images) const { return whole_images * d * d; }
+    /// Where sub-image s's plane of input channel c starts.
+    index_t in_offset(index_t s, index_t c) const { return offset(s, c, sub.in_channels, in_w, in_plane); }
+    /// Where sub-image s's plane of output channel k starts.
+    index_t out_offset(index_t s, index_t k) const { return offset(s, k, sub.out_channels, out_w, out_plane); }
+
+private:
+    index_t offset(index_t s, index_t channel, index_t channels, index_t w, index_t plane) const {
+        const index_t image = s / (d * d), residue = s % (d * d);
+        return (image * channels + channel) * plane + (residue / d) * w + residue % d;
+    }
+};
+inline SubGrids sub_grids(const ConvGeometry& g) {
+    const index_t d = g.dilation;
+    SubGrids grids;
+    grids.sub = g;
+    grids.sub.dilation = 1;
+    grids.sub.padding = g.padding / d;
+    grids.sub.in_h = g.in_h / d;
+    grids.sub.in_w = g.in_w / d;
+    grids.sub.out_h = g.out_h / d;
+    grids.sub.out_w = g.out_w / d;
+    grids.d = d;
+    grids.in_w = g.in_w;
+    grids.in_plane = g.in_plane();
+    grids.out_w = g.out_w;
+    grids.out_plane = g.out_plane();
+    return grids;
+}
+
+/// Whether convolution `g` runs here (see mode). Measured (benchmarks/README.md): 128 or more
+/// channels in and out (PhotoUNet's training step 22% faster than with 256+ only). At 64 and 32
+/// channels the transforms' memory traffic outweighs the saved multiply-adds, and the direct
+/// kernel wins (a 64-channel 64x64 layer at 0.6x of its speed).
 inline bool chosen(const ConvGeometry& g) {
     switch (winograd_mode()) {
     case mode::never: return false;
@@ -2082,7 +2169,7 @@ inline bool chosen(const ConvGeometry& g) {
     case mode::measured: break;
     }
     return applies(g) && gemm_kernels() != cpu_gemm::instruction_set::eigen &&
-           std::min(g.in_channels, g.out_channels) >= 256;
+           std::min(g.in_channels, g.out_channels) >= 128;
 }
 
 /// The 2x2 output tiles of one image.
@@ -2119,7 +2206,10 @@ void for_each_band(const ConvGeometry& g, index_t images, F&& body) {
     const Tiling t = tiling(g);
     const index_t target = band_tiles(g);
     if (t.per_image <= target) {
-        const index_t per_band = std::max<index_t>(1, target / t.per_image);
+        // As many bands as the target asks for, with the images shared evenly between them (a
+        // last band of one image would leave its GEMMs few columns).
+        const index_t most = std::max<index_t>(1, target / t.per_image);
+        const index_t bands = (images + most - 1) / most, per_band = (images + bands - 1) / bands;
         for (index_t n = 0; n < images; n += per_band) {
             const index_t count = std::min(per_band, images - n);
             body(Band{n, count, 0, t.rows, count * t.per_image});
@@ -2143,7 +2233,8 @@ inline index_t largest_band(const ConvGeometry& g, index_t images) {
 
 /// Floats the forward pass needs as workspace: U, and V and M of a band.
 inline index_t forward_workspace(const ConvGeometry& g, index_t images) {
-    const index_t tiles = largest_band(g, images);
+    const SubGrids grids = sub_grids(g);
+    const index_t tiles = largest_band(grids.sub, grids.images(images));
     return points * (g.out_channels * g.in_channels + g.in_channels * tiles + g.out_channels * tiles);
 }
 /// Floats the weight gradient needs as workspace: dU, and V and dM of a band.
@@ -2218,32 +2309,94 @@ inline float* plane_scratch(index_t floats) {
     return scratch.data();
 }
 
+// The transforms' inner loops, over a row of values. Their operands never overlap (the
+// __restrict qualifiers say so, and the loops become vector code).
+
+/// B^T applied down the columns: b0 = d0 - d2, b1 = d1 + d2, b2 = d2 - d1, b3 = d1 - d3.
+inline void input_rows(const float* __restrict d0, const float* __restrict d1, const float* __restrict d2,
+                       const float* __restrict d3, float* __restrict b0, float* __restrict b1,
+                       float* __restrict b2, float* __restrict b3, index_t n) {
+    for (index_t j = 0; j < n; ++j) {
+        b0[j] = d0[j] - d2[j];
+        b1[j] = d1[j] + d2[j];
+        b2[j] = d2[j] - d1[j];
+        b3[j] = d1[j] - d3[j];
+    }
+}
+/// B applied along a row of tiles, from its even (e) and odd (o) window columns.
+inline void input_columns(const float* __restrict e, const float* __restrict o, float* __restrict v0,
+                          float* __restrict v1, float* __restrict v2, float* __restrict v3, index_t n) {
+    for (index_t j = 0; j < n; ++j) {
+        v0[j] = e[j] - e[j + 1];
+        v1[j] = o[j] + e[j + 1];
+        v2[j] = e[j + 1] - o[j];
+        v3[j] = o[j] - o[j + 1];
+    }
+}
+/// A^T applied to four transform rows: a0 = m0 + m1 + m2, a1 = m1 - m2 - m3 (plus `bias`).
+inline void output_rows(const float* __restrict m0, const float* __restrict m1, const float* __restrict m2,
+                        const float* __restrict m3, float* __restrict a0, float* __restrict a1, float bias,
+                        index_t n) {
+    for (index_t j = 0; j < n; ++j) {
+        a0[j] = m0[j] + m1[j] + m2[j] + bias;
+        a1[j] = m1[j] - m2[j] - m3[j] + bias;
+    }
+}
+/// One row of A dY A^T from the even (e) and odd (o) columns of a tile row's two dy rows, row i
+/// of A being (se, s1): ev = se e0 + s1 e1 (od likewise), then the columns ev, ev + od, ev - od, -od.
+inline void output_gradient_columns(const float* __restrict e0, const float* __restrict o0,
+                                    const float* __restrict e1, const float* __restrict o1, float se, float s1,
+                                    float* __restrict p0, float* __restrict p1, float* __restrict p2,
+                                    float* __restrict p3, index_t n) {
+    for (index_t j = 0; j < n; ++j) {
+        const float ev = se * e0[j] + s1 * e1[j], od = se * o0[j] + s1 * o1[j];
+        p0[j] = ev;
+        p1[j] = ev + od;
+        p2[j] = ev - od;
+        p3[j] = -od;
+    }
+}
+/// Copies every d-th value of `from` (count values) into `to`.
+inline void gather_every(const float* __restrict from, index_t d, float* __restrict to, index_t count) {
+    if (d == 1) {
+        std::copy_n(from, count, to);
+        return;
+    }
+    for (index_t j = 0; j < count; ++j) to[j] = from[j * d];
+}
+
 /// V[xi][c][t] = (B^T d B)[xi] for the 4x4 window d of tile t of channel c (zeros outside the
 /// image), B^T = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]]. Each plane is
 /// copied once into zero-padded even and odd columns; then the row combinations are vector
 /// operations over whole rows, and the column combinations over each tile row (window column
 /// 2tj + j is even column tj or tj + 1, odd column tj or tj + 1), all contiguous.
-inline void transform_input(const ConvGeometry& g, const float* x, const Band& band, float* v) {
+inline void transform_input(const SubGrids& grids, const float* x, const Band& band, float* v) {
+    const ConvGeometry& g = grids.sub;
+    const index_t d = grids.d;
     const Tiling t = tiling(g);
     const index_t stride = g.in_channels * band.all;  // between transform points
     // The band's window rows: padded rows 2 first_row .. 2 (first_row + rows) + 1.
     const index_t padded_h = 2 * band.rows + 2, half = t.cols + 1, tiles = band.rows * t.cols;
     const index_t top = 2 * band.first_row - g.padding;  // the input row at the band's first padded row
     parallel_for(band.images * g.in_channels, tiles * 64, [&](index_t plane_index) {
-        const index_t n = plane_index / g.in_channels, c = plane_index % g.in_channels;
+        // A channel's images one after another: their tiles are adjacent in V, and a dilated
+        // plane's sub-grids read the same cache lines.
+        const index_t n = plane_index % band.images, c = plane_index / band.images;
         float* even = plane_scratch(2 * padded_h * half + 8 * half);  // [padded row][half]: padded columns 2j
         float* odd = even + padded_h * half;                          // and 2j + 1
         float* rows = odd + padded_h * half;                          // B^T d of one tile row: [i][even, odd][half]
         std::fill_n(even, 2 * padded_h * half, 0.0f);
-        const float* plane = x + ((band.first_image + n) * g.in_channels + c) * g.in_plane();
+        const float* plane = x + grids.in_offset(band.first_image + n, c);
         const index_t columns = std::min(g.in_w, 2 * half - g.padding);
         for (index_t r = std::max<index_t>(0, top); r < g.in_h && r - top < padded_h; ++r) {
-            const float* from = plane + r * g.in_w;
+            const float* from = plane + r * d * grids.in_w;
             const index_t to = (r - top) * half;
-            for (index_t col = 0; col < columns; ++col) {  // padded column col + p
-                const index_t at = col + g.padding;
-                (at % 2 == 0 ? even : odd)[to + at / 2] = from[col];
-            }
+            // Input column col is padded column col + p: even columns to `even`, odd to `odd`.
+            const index_t first_even = g.padding % 2, first_odd = 1 - first_even;
+            gather_every(from + first_even * d, 2 * d, even + to + (first_even + g.padding) / 2,
+                         (columns - first_even + 1) / 2);
+            gather_every(from + first_odd * d, 2 * d, odd + to + (first_odd + g.padding) / 2,
+                         (columns - first_odd + 1) / 2);
         }
         for (index_t ti = 0; ti < band.rows; ++ti) {
             for (int parity = 0; parity < 2; ++parity) {
@@ -2255,12 +2408,7 @@ inline void transform_input(const ConvGeometry& g, const float* x, const Band& b
                 float* b1 = b0 + 2 * half;
                 float* b2 = b1 + 2 * half;
                 float* b3 = b2 + 2 * half;
-                for (index_t j = 0; j < half; ++j) {
-                    b0[j] = d0[j] - d2[j];
-                    b1[j] = d1[j] + d2[j];
-                    b2[j] = d2[j] - d1[j];
-                    b3[j] = d1[j] - d3[j];
-                }
+                input_rows(d0, d1, d2, d3, b0, b1, b2, b3, half);
             }
             for (int i = 0; i < 4; ++i) {
                 const float* e = rows + 2 * i * half;
@@ -2269,12 +2417,7 @@ inline void transform_input(const ConvGeometry& g, const float* x, const Band& b
                 float* v1 = v0 + stride;
                 float* v2 = v1 + stride;
                 float* v3 = v2 + stride;
-                for (index_t tj = 0; tj < t.cols; ++tj) {
-                    v0[tj] = e[tj] - e[tj + 1];
-                    v1[tj] = o[tj] + e[tj + 1];
-                    v2[tj] = e[tj + 1] - o[tj];
-                    v3[tj] = o[tj] - o[tj + 1];
-                }
+                input_columns(e, o, v0, v1, v2, v3, t.cols);
             }
         }
     });
@@ -2283,11 +2426,14 @@ inline void transform_input(const ConvGeometry& g, const float* x, const Band& b
 /// y[n][k] = (A^T M A) per tile, cropped to the output, plus bias[k];
 /// A^T = [[1, 1, 1, 0], [0, 1, -1, -1]]. Vector loops over all the plane's tiles, then one pass
 /// that places each tile's 2x2 outputs.
-inline void transform_output(const ConvGeometry& g, const float* m, const float* bias, const Band& band, float* y) {
+inline void transform_output(const SubGrids& grids, const float* m, const float* bias, const Band& band,
+                             float* y) {
+    const ConvGeometry& g = grids.sub;
+    const index_t d = grids.d;
     const Tiling t = tiling(g);
     const index_t stride = g.out_channels * band.all, tiles = band.rows * t.cols;
     parallel_for(band.images * g.out_channels, tiles * 32, [&](index_t plane_index) {
-        const index_t n = plane_index / g.out_channels, k = plane_index % g.out_channels;
+        const index_t n = plane_index % band.images, k = plane_index / band.images;  // as in transform_input
         const float b = bias ? bias[k] : 0.0f;
         float* am = plane_scratch(12 * tiles);  // A^T M: [row 0..1][column 0..3][tile], then the 4 outputs
         float* out = am + 8 * tiles;            // [row][even, odd][tile]
@@ -2299,44 +2445,39 @@ inline void transform_output(const ConvGeometry& g, const float* m, const float*
             const float* m3 = m2 + 4 * stride;
             float* a0 = am + j * tiles;
             float* a1 = am + (4 + j) * tiles;
-            for (index_t at = 0; at < tiles; ++at) {
-                a0[at] = m0[at] + m1[at] + m2[at];
-                a1[at] = m1[at] - m2[at] - m3[at];
-            }
+            output_rows(m0, m1, m2, m3, a0, a1, 0.0f, tiles);
         }
         for (int i = 0; i < 2; ++i) {
             const float* a = am + 4 * i * tiles;
             float* even = out + 2 * i * tiles;
-            float* odd = even + tiles;
-            for (index_t at = 0; at < tiles; ++at) {
-                even[at] = a[at] + a[tiles + at] + a[2 * tiles + at] + b;
-                odd[at] = a[tiles + at] - a[2 * tiles + at] - a[3 * tiles + at] + b;
-            }
+            output_rows(a, a + tiles, a + 2 * tiles, a + 3 * tiles, even, even + tiles, b, tiles);
         }
-        float* plane = y + ((band.first_image + n) * g.out_channels + k) * g.out_plane();
+        float* plane = y + grids.out_offset(band.first_image + n, k);
         const index_t whole = g.out_w / 2;  // tiles whose two columns are both in the output
         const index_t first = 2 * band.first_row, last = std::min(g.out_h, 2 * (band.first_row + band.rows));
         for (index_t r = first; r < last; ++r) {
             const float* even = out + 2 * (r % 2) * tiles + (r / 2 - band.first_row) * t.cols;
             const float* odd = even + tiles;
-            float* row = plane + r * g.out_w;
+            float* row = plane + r * d * grids.out_w;
             for (index_t tj = 0; tj < whole; ++tj) {
-                row[2 * tj] = even[tj];
-                row[2 * tj + 1] = odd[tj];
+                row[2 * tj * d] = even[tj];
+                row[(2 * tj + 1) * d] = odd[tj];
             }
-            if (whole < t.cols) row[2 * whole] = even[whole];
+            if (whole < t.cols) row[2 * whole * d] = even[whole];
         }
     });
 }
 
 /// dM[xi][k][t] = (A dY A^T)[xi] for the 2x2 tile of dy (zeros past the output's edge), the
 /// adjoint of transform_output; A = [[1, 0], [1, 1], [1, -1], [0, -1]].
-inline void transform_output_gradient(const ConvGeometry& g, const float* dy, const Band& band, float* dm) {
+inline void transform_output_gradient(const SubGrids& grids, const float* dy, const Band& band, float* dm) {
+    const ConvGeometry& g = grids.sub;
+    const index_t d = grids.d;
     const Tiling t = tiling(g);
     const index_t stride = g.out_channels * band.all, tiles = band.rows * t.cols;
     parallel_for(band.images * g.out_channels, tiles * 32, [&](index_t plane_index) {
-        const index_t n = plane_index / g.out_channels, k = plane_index % g.out_channels;
-        const float* plane = dy + ((band.first_image + n) * g.out_channels + k) * g.out_plane();
+        const index_t n = plane_index % band.images, k = plane_index / band.images;  // as in transform_input
+        const float* plane = dy + grids.out_offset(band.first_image + n, k);
         float* split = plane_scratch(4 * t.cols);  // the tile row's two dy rows, even and odd columns
         float* out = dm + k * band.all + n * tiles;
         const index_t whole = g.out_w / 2;
@@ -2349,15 +2490,10 @@ inline void transform_output_gradient(const ConvGeometry& g, const float* dy, co
                     std::fill_n(e, 2 * t.cols, 0.0f);
                     continue;
                 }
-                const float* row = plane + r * g.out_w;
-                for (index_t tj = 0; tj < whole; ++tj) {
-                    e[tj] = row[2 * tj];
-                    o[tj] = row[2 * tj + 1];
-                }
-                if (whole < t.cols) {
-                    e[whole] = row[2 * whole];
-                    o[whole] = 0.0f;
-                }
+                const float* row = plane + r * d * grids.out_w;
+                gather_every(row, 2 * d, e, t.cols);  // the last even column may lie past a whole tile
+                gather_every(row + d, 2 * d, o, whole);
+                if (whole < t.cols) o[whole] = 0.0f;
             }
             const float* e0 = split;
             const float* o0 = e0 + t.cols;
@@ -2371,13 +2507,7 @@ inline void transform_output_gradient(const ConvGeometry& g, const float* dy, co
                 float* p1 = p0 + stride;
                 float* p2 = p1 + stride;
                 float* p3 = p2 + stride;
-                for (index_t tj = 0; tj < t.cols; ++tj) {
-                    const float ev = se * e0[tj] + s1 * e1[tj], od = se * o0[tj] + s1 * o1[tj];
-                    p0[tj] = ev;  // (A e) A^T: columns ev, ev + od, ev - od, -od
-                    p1[tj] = ev + od;
-                    p2[tj] = ev - od;
-                    p3[tj] = -od;
-                }
+                output_gradient_columns(e0, o0, e1, o1, se, s1, p0, p1, p2, p3, t.cols);
             }
         }
     });
@@ -2404,20 +2534,21 @@ void for_each_point(F&& body) {
 inline void convolve(const ConvGeometry& g, const float* w, const float* x, const float* bias, float* y,
                      index_t images, float* workspace) {
     using namespace cpu_detail;
-    const index_t K = g.out_channels, C = g.in_channels, most = largest_band(g, images);
+    const SubGrids grids = sub_grids(g);
+    const index_t K = g.out_channels, C = g.in_channels, most = largest_band(grids.sub, grids.images(images));
     float* u = workspace;
     float* v = u + points * K * C;
     float* m = v + points * C * most;
     const auto kernels = gemm_kernels();
     detail::transform_weights(g, w, u);
-    for_each_band(g, images, [&](const Band& band) {
+    for_each_band(grids.sub, grids.images(images), [&](const Band& band) {
         const index_t T = band.all;
-        detail::transform_input(g, x, band, v);
+        detail::transform_input(grids, x, band, v);
         detail::for_each_point([&](index_t xi, int threads) {
             multiply(as_is(u + xi * K * C, K, C), as_is(v + xi * C * T, C, T), m + xi * K * T, false, threads,
                      kernels);
         });
-        detail::transform_output(g, m, bias, band, y);
+        detail::transform_output(grids, m, bias, band, y);
     });
 }
 
@@ -2426,16 +2557,17 @@ inline void convolve(const ConvGeometry& g, const float* w, const float* x, cons
 inline void weight_gradient(const ConvGeometry& g, const float* x, const float* dy, float* dw, index_t images,
                             float* workspace) {
     using namespace cpu_detail;
-    const index_t K = g.out_channels, C = g.in_channels, most = largest_band(g, images);
+    const SubGrids grids = sub_grids(g);
+    const index_t K = g.out_channels, C = g.in_channels, most = largest_band(grids.sub, grids.images(images));
     float* du = workspace;
     float* v = du + points * K * C;
     float* dm = v + points * C * most;
     const auto kernels = gemm_kernels();
     bool first = true;
-    for_each_band(g, images, [&](const Band& band) {
+    for_each_band(grids.sub, grids.images(images), [&](const Band& band) {
         const index_t T = band.all;
-        detail::transform_input(g, x, band, v);
-        detail::transform_output_gradient(g, dy, band, dm);
+        detail::transform_input(grids, x, band, v);
+        detail::transform_output_gradient(grids, dy, band, dm);
         detail::for_each_point([&](index_t xi, int threads) {
             multiply(as_is(dm + xi * K * T, K, T), transposed(v + xi * C * T, C, T), du + xi * K * C, !first, threads,
                      kernels);
