@@ -1148,8 +1148,13 @@ __attribute__((target("avx2,fma"))) inline void tile_avx2(index_t kc, const floa
 
 /// Whether Chroma's kernels pay for their packing on an m x n x depth product. Few columns (small
 /// planes: an 8x8 feature map is 64) leave most of a 48-wide strip empty, and a shallow or short
-/// product spends more on packing and edge tiles than on arithmetic; Eigen is faster there.
-inline bool worth_packing(index_t m, index_t n, index_t depth) { return n >= 192 && m >= 8 && depth >= 32; }
+/// product spends more on packing and edge tiles than on arithmetic; Eigen is faster there. A
+/// long product (depth 256 or more: the weight gradients of 1x1 layers, over a whole plane; the
+/// input gradients of strided layers, over the channels) amortises its packing even with few
+/// columns, and on Eigen it would take its blocking workspace from the heap on every call.
+inline bool worth_packing(index_t m, index_t n, index_t depth) {
+    return m >= 8 && ((n >= 192 && depth >= 32) || (n >= 32 && depth >= 256));
+}
 
 inline micro_kernel kernel_for(instruction_set s) {
 #if defined(CHROMA_OWN_KERNELS)

@@ -9,7 +9,7 @@
 // with U = G w G^T (the weights), V = B^T d B (the input windows) and y = A^T M A (the output):
 // 16 x K x C x T multiply-adds against the direct convolution's 36 x K x C x T, 2.25x fewer. The
 // transforms are additions over C x T and K x T values, small beside the GEMMs once C and K are
-// in the hundreds, which is where it is used (the deep levels of the U-Nets and classifiers).
+// 128 or more, which is where it is used (the deep levels of the U-Nets and classifiers).
 //
 // The backward pass is the exact adjoint of the same algebra:
 //   * the input gradient is the convolution of dy with the flipped weight (conv.hpp's
