@@ -1293,13 +1293,8 @@ void gemm(const micro_kernel& mk, index_t m, index_t n, index_t depth, const Pac
 
 // Packers for stored matrices. A row-major matrix with row stride ld, read as is or transposed.
 
-/// to[k * mr + r] = rows[r * ld + k] for r < count, k < depth: `count` stored rows written as
-/// the columns of a strip, mr values per k. Blocks of 8 rows by 8 values go through AVX
-/// registers (8 loads, an 8 x 8 transpose, 8 stores) rather than 64 scattered scalar stores;
-/// a strip is only packed for Chroma's kernels, which need AVX2 or AVX-512 anyway.
-inline void transpose_rows_into_strip(const float* rows, index_t ld, index_t count, index_t depth, float* to,
-                                      index_t mr);
 #if defined(CHROMA_OWN_KERNELS)
+/// to[c * ldt + r] = from[r * ld + c] for an 8 x 8 block, through AVX registers.
 __attribute__((target("avx"))) inline void transpose_8x8(const float* from, index_t ld, float* to, index_t ldt) {
     __m256 r[8], t[8], s[8];
 #pragma GCC unroll 8
@@ -1323,6 +1318,11 @@ __attribute__((target("avx"))) inline void transpose_8x8(const float* from, inde
     }
 }
 #endif
+
+/// to[k * mr + r] = rows[r * ld + k] for r < count, k < depth: `count` stored rows written as
+/// the columns of a strip, mr values per k. Blocks of 8 rows by 8 values go through AVX
+/// registers (8 loads, an 8 x 8 transpose, 8 stores) rather than 64 scattered scalar stores;
+/// a strip is only packed for Chroma's kernels, which need AVX2 or AVX-512 anyway.
 inline void transpose_rows_into_strip(const float* rows, index_t ld, index_t count, index_t depth, float* to,
                                       index_t mr) {
     index_t r = 0;
@@ -1502,20 +1502,16 @@ struct pack_rows_across_images_of {
     void operator()(float* dst, index_t i0, index_t count, index_t k0, index_t depth, index_t mr) const {
         for (index_t s = 0; s < count; s += mr) {
             const index_t valid = std::min(mr, count - s);
-            for (index_t r = 0; r < mr; ++r) {
-                if (r >= valid) {
-                    for (index_t k = 0; k < depth; ++k) dst[k * mr + r] = 0.0f;
-                    continue;
-                }
-                index_t k = 0;
-                while (k < depth) {
-                    const index_t pixel = k0 + k, image = pixel / plane, position = pixel % plane;
-                    const index_t run = std::min(depth - k, plane - position);
-                    const float* from = data + (image * rows + i0 + s + r) * plane + position;
-                    for (index_t q = 0; q < run; ++q) dst[(k + q) * mr + r] = from[q];
-                    k += run;
-                }
+            // Each image's run of pixels is a block of stored rows, transposed into the strip.
+            for (index_t k = 0; k < depth;) {
+                const index_t pixel = k0 + k, image = pixel / plane, position = pixel % plane;
+                const index_t run = std::min(depth - k, plane - position);
+                transpose_rows_into_strip(data + (image * rows + i0 + s) * plane + position, plane, valid, run,
+                                          dst + k * mr, mr);
+                k += run;
             }
+            for (index_t r = valid; r < mr; ++r)
+                for (index_t k = 0; k < depth; ++k) dst[k * mr + r] = 0.0f;
             dst += depth * mr;
         }
     }
@@ -2129,15 +2125,19 @@ inline bool applies(const ConvGeometry& g) {
 /// the sub-grid of residues ((s % d^2) / d, s % d) of image s / d^2, read and written in place
 /// in the NCHW tensors. For d = 1 it is the convolution itself, one sub-image an image.
 struct SubGrids {
-    ConvGeometry sub;  // the undilated convolution of one sub-grid
+    ConvGeometry whole;  // the convolution itself
+    ConvGeometry sub;    // the undilated convolution of one sub-grid
     index_t d = 1;
-    index_t in_w = 0, in_plane = 0, out_w = 0, out_plane = 0;  // the whole planes
 
     index_t images(index_t whole_images) const { return whole_images * d * d; }
     /// Where sub-image s's plane of input channel c starts.
-    index_t in_offset(index_t s, index_t c) const { return offset(s, c, sub.in_channels, in_w, in_plane); }
+    index_t in_offset(index_t s, index_t c) const {
+        return offset(s, c, whole.in_channels, whole.in_w, whole.in_plane());
+    }
     /// Where sub-image s's plane of output channel k starts.
-    index_t out_offset(index_t s, index_t k) const { return offset(s, k, sub.out_channels, out_w, out_plane); }
+    index_t out_offset(index_t s, index_t k) const {
+        return offset(s, k, whole.out_channels, whole.out_w, whole.out_plane());
+    }
 
 private:
     index_t offset(index_t s, index_t channel, index_t channels, index_t w, index_t plane) const {
@@ -2148,6 +2148,7 @@ private:
 inline SubGrids sub_grids(const ConvGeometry& g) {
     const index_t d = g.dilation;
     SubGrids grids;
+    grids.whole = g;
     grids.sub = g;
     grids.sub.dilation = 1;
     grids.sub.padding = g.padding / d;
@@ -2156,10 +2157,6 @@ inline SubGrids sub_grids(const ConvGeometry& g) {
     grids.sub.out_h = g.out_h / d;
     grids.sub.out_w = g.out_w / d;
     grids.d = d;
-    grids.in_w = g.in_w;
-    grids.in_plane = g.in_plane();
-    grids.out_w = g.out_w;
-    grids.out_plane = g.out_plane();
     return grids;
 }
 
@@ -2361,13 +2358,9 @@ inline void output_gradient_columns(const float* __restrict e0, const float* __r
         p3[j] = -od;
     }
 }
-/// Copies every d-th value of `from` (count values) into `to`.
-inline void gather_every(const float* __restrict from, index_t d, float* __restrict to, index_t count) {
-    if (d == 1) {
-        std::copy_n(from, count, to);
-        return;
-    }
-    for (index_t j = 0; j < count; ++j) to[j] = from[j * d];
+/// to[j] = from[j * stride] for j < count.
+inline void gather_every(const float* __restrict from, index_t stride, float* __restrict to, index_t count) {
+    for (index_t j = 0; j < count; ++j) to[j] = from[j * stride];
 }
 
 /// V[xi][c][t] = (B^T d B)[xi] for the 4x4 window d of tile t of channel c (zeros outside the
@@ -2394,7 +2387,7 @@ inline void transform_input(const SubGrids& grids, const float* x, const Band& b
         const float* plane = x + grids.in_offset(band.first_image + n, c);
         const index_t columns = std::min(g.in_w, 2 * half - g.padding);
         for (index_t r = std::max<index_t>(0, top); r < g.in_h && r - top < padded_h; ++r) {
-            const float* from = plane + r * d * grids.in_w;
+            const float* from = plane + r * d * grids.whole.in_w;
             const index_t to = (r - top) * half;
             // Input column col is padded column col + p: even columns to `even`, odd to `odd`.
             const index_t first_even = g.padding % 2, first_odd = 1 - first_even;
@@ -2463,7 +2456,7 @@ inline void transform_output(const SubGrids& grids, const float* m, const float*
         for (index_t r = first; r < last; ++r) {
             const float* even = out + 2 * (r % 2) * tiles + (r / 2 - band.first_row) * t.cols;
             const float* odd = even + tiles;
-            float* row = plane + r * d * grids.out_w;
+            float* row = plane + r * d * grids.whole.out_w;
             for (index_t tj = 0; tj < whole; ++tj) {
                 row[2 * tj * d] = even[tj];
                 row[(2 * tj + 1) * d] = odd[tj];
@@ -2495,7 +2488,7 @@ inline void transform_output_gradient(const SubGrids& grids, const float* dy, co
                     std::fill_n(e, 2 * t.cols, 0.0f);
                     continue;
                 }
-                const float* row = plane + r * d * grids.out_w;
+                const float* row = plane + r * d * grids.whole.out_w;
                 gather_every(row, 2 * d, e, t.cols);  // the last even column may lie past a whole tile
                 gather_every(row + d, 2 * d, o, whole);
                 if (whole < t.cols) o[whole] = 0.0f;

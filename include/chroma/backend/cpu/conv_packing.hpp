@@ -119,20 +119,16 @@ struct pack_rows_across_images_of {
     void operator()(float* dst, index_t i0, index_t count, index_t k0, index_t depth, index_t mr) const {
         for (index_t s = 0; s < count; s += mr) {
             const index_t valid = std::min(mr, count - s);
-            for (index_t r = 0; r < mr; ++r) {
-                if (r >= valid) {
-                    for (index_t k = 0; k < depth; ++k) dst[k * mr + r] = 0.0f;
-                    continue;
-                }
-                index_t k = 0;
-                while (k < depth) {
-                    const index_t pixel = k0 + k, image = pixel / plane, position = pixel % plane;
-                    const index_t run = std::min(depth - k, plane - position);
-                    const float* from = data + (image * rows + i0 + s + r) * plane + position;
-                    for (index_t q = 0; q < run; ++q) dst[(k + q) * mr + r] = from[q];
-                    k += run;
-                }
+            // Each image's run of pixels is a block of stored rows, transposed into the strip.
+            for (index_t k = 0; k < depth;) {
+                const index_t pixel = k0 + k, image = pixel / plane, position = pixel % plane;
+                const index_t run = std::min(depth - k, plane - position);
+                transpose_rows_into_strip(data + (image * rows + i0 + s) * plane + position, plane, valid, run,
+                                          dst + k * mr, mr);
+                k += run;
             }
+            for (index_t r = valid; r < mr; ++r)
+                for (index_t k = 0; k < depth; ++k) dst[k * mr + r] = 0.0f;
             dst += depth * mr;
         }
     }

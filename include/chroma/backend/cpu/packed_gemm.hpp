@@ -293,13 +293,8 @@ void gemm(const micro_kernel& mk, index_t m, index_t n, index_t depth, const Pac
 
 // Packers for stored matrices. A row-major matrix with row stride ld, read as is or transposed.
 
-/// to[k * mr + r] = rows[r * ld + k] for r < count, k < depth: `count` stored rows written as
-/// the columns of a strip, mr values per k. Blocks of 8 rows by 8 values go through AVX
-/// registers (8 loads, an 8 x 8 transpose, 8 stores) rather than 64 scattered scalar stores;
-/// a strip is only packed for Chroma's kernels, which need AVX2 or AVX-512 anyway.
-inline void transpose_rows_into_strip(const float* rows, index_t ld, index_t count, index_t depth, float* to,
-                                      index_t mr);
 #if defined(CHROMA_OWN_KERNELS)
+/// to[c * ldt + r] = from[r * ld + c] for an 8 x 8 block, through AVX registers.
 __attribute__((target("avx"))) inline void transpose_8x8(const float* from, index_t ld, float* to, index_t ldt) {
     __m256 r[8], t[8], s[8];
 #pragma GCC unroll 8
@@ -323,6 +318,11 @@ __attribute__((target("avx"))) inline void transpose_8x8(const float* from, inde
     }
 }
 #endif
+
+/// to[k * mr + r] = rows[r * ld + k] for r < count, k < depth: `count` stored rows written as
+/// the columns of a strip, mr values per k. Blocks of 8 rows by 8 values go through AVX
+/// registers (8 loads, an 8 x 8 transpose, 8 stores) rather than 64 scattered scalar stores;
+/// a strip is only packed for Chroma's kernels, which need AVX2 or AVX-512 anyway.
 inline void transpose_rows_into_strip(const float* rows, index_t ld, index_t count, index_t depth, float* to,
                                       index_t mr) {
     index_t r = 0;

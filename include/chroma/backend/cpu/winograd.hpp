@@ -90,15 +90,19 @@ inline bool applies(const ConvGeometry& g) {
 /// the sub-grid of residues ((s % d^2) / d, s % d) of image s / d^2, read and written in place
 /// in the NCHW tensors. For d = 1 it is the convolution itself, one sub-image an image.
 struct SubGrids {
-    ConvGeometry sub;  // the undilated convolution of one sub-grid
+    ConvGeometry whole;  // the convolution itself
+    ConvGeometry sub;    // the undilated convolution of one sub-grid
     index_t d = 1;
-    index_t in_w = 0, in_plane = 0, out_w = 0, out_plane = 0;  // the whole planes
 
     index_t images(index_t whole_images) const { return whole_images * d * d; }
     /// Where sub-image s's plane of input channel c starts.
-    index_t in_offset(index_t s, index_t c) const { return offset(s, c, sub.in_channels, in_w, in_plane); }
+    index_t in_offset(index_t s, index_t c) const {
+        return offset(s, c, whole.in_channels, whole.in_w, whole.in_plane());
+    }
     /// Where sub-image s's plane of output channel k starts.
-    index_t out_offset(index_t s, index_t k) const { return offset(s, k, sub.out_channels, out_w, out_plane); }
+    index_t out_offset(index_t s, index_t k) const {
+        return offset(s, k, whole.out_channels, whole.out_w, whole.out_plane());
+    }
 
 private:
     index_t offset(index_t s, index_t channel, index_t channels, index_t w, index_t plane) const {
@@ -109,6 +113,7 @@ private:
 inline SubGrids sub_grids(const ConvGeometry& g) {
     const index_t d = g.dilation;
     SubGrids grids;
+    grids.whole = g;
     grids.sub = g;
     grids.sub.dilation = 1;
     grids.sub.padding = g.padding / d;
@@ -117,10 +122,6 @@ inline SubGrids sub_grids(const ConvGeometry& g) {
     grids.sub.out_h = g.out_h / d;
     grids.sub.out_w = g.out_w / d;
     grids.d = d;
-    grids.in_w = g.in_w;
-    grids.in_plane = g.in_plane();
-    grids.out_w = g.out_w;
-    grids.out_plane = g.out_plane();
     return grids;
 }
 
@@ -322,13 +323,9 @@ inline void output_gradient_columns(const float* __restrict e0, const float* __r
         p3[j] = -od;
     }
 }
-/// Copies every d-th value of `from` (count values) into `to`.
-inline void gather_every(const float* __restrict from, index_t d, float* __restrict to, index_t count) {
-    if (d == 1) {
-        std::copy_n(from, count, to);
-        return;
-    }
-    for (index_t j = 0; j < count; ++j) to[j] = from[j * d];
+/// to[j] = from[j * stride] for j < count.
+inline void gather_every(const float* __restrict from, index_t stride, float* __restrict to, index_t count) {
+    for (index_t j = 0; j < count; ++j) to[j] = from[j * stride];
 }
 
 /// V[xi][c][t] = (B^T d B)[xi] for the 4x4 window d of tile t of channel c (zeros outside the
@@ -355,7 +352,7 @@ inline void transform_input(const SubGrids& grids, const float* x, const Band& b
         const float* plane = x + grids.in_offset(band.first_image + n, c);
         const index_t columns = std::min(g.in_w, 2 * half - g.padding);
         for (index_t r = std::max<index_t>(0, top); r < g.in_h && r - top < padded_h; ++r) {
-            const float* from = plane + r * d * grids.in_w;
+            const float* from = plane + r * d * grids.whole.in_w;
             const index_t to = (r - top) * half;
             // Input column col is padded column col + p: even columns to `even`, odd to `odd`.
             const index_t first_even = g.padding % 2, first_odd = 1 - first_even;
@@ -424,7 +421,7 @@ inline void transform_output(const SubGrids& grids, const float* m, const float*
         for (index_t r = first; r < last; ++r) {
             const float* even = out + 2 * (r % 2) * tiles + (r / 2 - band.first_row) * t.cols;
             const float* odd = even + tiles;
-            float* row = plane + r * d * grids.out_w;
+            float* row = plane + r * d * grids.whole.out_w;
             for (index_t tj = 0; tj < whole; ++tj) {
                 row[2 * tj * d] = even[tj];
                 row[(2 * tj + 1) * d] = odd[tj];
@@ -456,7 +453,7 @@ inline void transform_output_gradient(const SubGrids& grids, const float* dy, co
                     std::fill_n(e, 2 * t.cols, 0.0f);
                     continue;
                 }
-                const float* row = plane + r * d * grids.out_w;
+                const float* row = plane + r * d * grids.whole.out_w;
                 gather_every(row, 2 * d, e, t.cols);  // the last even column may lie past a whole tile
                 gather_every(row + d, 2 * d, o, whole);
                 if (whole < t.cols) o[whole] = 0.0f;
