@@ -15,12 +15,15 @@
 #include <chroma/data/image_folder.hpp>
 #include <chroma/draw/grid.hpp>
 #include <chroma/inference/colorize_image.hpp>
+#include <chroma/io/atomic_file.hpp>
+#include <chroma/metrics/bootstrap.hpp>
 #include <chroma/metrics/colorization_report.hpp>
 #include <chroma/train/progress.hpp>
 #include <chroma/train/trainer.hpp>
 
 #include "arguments.hpp"
 #include "evaluate_hints.hpp"
+#include "per_photo_scores.hpp"
 #include "model_choice.hpp"
 #include "scores_text.hpp"
 
@@ -34,7 +37,9 @@ inline std::string evaluate_help() {
                "scores the result against the photos, at their full resolution, beside the gray baseline\n"
                "(the same lightness with no colour): PSNR and SSIM on RGB, AuC (Zhang et al.'s ab accuracy\n"
                "under 0..150), colourfulness (Hasler and Suesstrunk; the truth's is shown for scale) and\n"
-               "mean CIEDE2000. Writes a grid of gray | model | truth. Also prints the chroma gain that\n"
+               "mean CIEDE2000, each against gray with its 95% bootstrap interval over the photos (how\n"
+               "far the figure could move on another sample of photos like these). Writes a grid of\n"
+               "gray | model | truth. Also prints the chroma gain that\n"
                "would minimise the squared ab error on these photos: fit it on the training split and\n"
                "check it on the validation split (see --chroma-gain). With --compare, a second model is\n"
                "scored on the same photos and shown in the grid beside the first.\n"
@@ -52,6 +57,7 @@ inline std::string evaluate_help() {
            "  --compare FILE        another model (e.g. an earlier one) to score and show beside --model\n"
            "  --grid FILE           the comparison grid (default evaluate_grid.png; none: no grid)\n"
            "  --grid-rows N         photos in the grid (default 8)\n"
+           "  --per-photo FILE      each photo's scores, the model's and gray's, as CSV\n"
            "  --hints N,N,...       a user-guided model (siggraph17, siggraph17-small) given N points of\n"
            "                        each photo's true colour, for each N (e.g. 0,1,2,5,10,20,50,100):\n"
            "                        a row of scores per N; the grid shows the first photos under each N\n"
@@ -64,7 +70,7 @@ inline std::string evaluate_help() {
 inline int run_evaluate(const std::vector<std::string>& args) {
     const Arguments a(args,
                       {"--data", "--model", "--decode", "--size", "--backend", "--chroma-gain", "--mirror-average", "--split", "--validation-fraction", "--calibration-fraction",
-                       "--images", "--grid", "--grid-rows", "--threads", "--compare", "--hints", "--hints-plot"},
+                       "--images", "--grid", "--grid-rows", "--per-photo", "--threads", "--compare", "--hints", "--hints-plot"},
                       {"--quiet", "--help"}, {{"-h", "--help"}});
     if (a.has("--help")) {
         std::cout << evaluate_help();
@@ -82,6 +88,7 @@ inline int run_evaluate(const std::vector<std::string>& args) {
     const auto images = a.integer("--images", 0, 0, 1LL << 30);
     const std::string grid_path = a.text("--grid", "evaluate_grid.png");
     const auto grid_rows = static_cast<std::size_t>(a.integer("--grid-rows", 8, 0, 1000));
+    const std::filesystem::path per_photo_path = a.text("--per-photo", "");
 
     auto files = data::list_images(folder);
     if (files.empty()) throw usage_failure("no images under '" + folder.string() + "'");
@@ -116,6 +123,7 @@ inline int run_evaluate(const std::vector<std::string>& args) {
                                              .plot_path = a.text("--hints-plot", ""), .quiet = quiet});
 
     train::detail::ScoreMean model_mean, gray_mean, other_mean;
+    detail::PerPhotoScores per_photo;
     double predicted_dot_truth = 0, predicted_dot_predicted = 0;  // for the least-squares gain
     std::vector<std::vector<Image>> grid;
     std::vector<std::string> skipped;
@@ -126,12 +134,15 @@ inline int run_evaluate(const std::vector<std::string>& args) {
             const auto truth = color::rgb8_to_lab<float>(photo.pixels, photo.height, photo.width);
             const Tensor<float> ab_small = inference::predict_ab_map(*model, photo);
             const Tensor<float> predicted = inference::upsample_ab(ab_small, photo.width, photo.height);
-            model_mean.add(metrics::score_colorization(truth.lightness, predicted, truth.ab, train::detail::lab_to_rgb255), 1);
+            const auto scores = metrics::score_colorization(truth.lightness, predicted, truth.ab, train::detail::lab_to_rgb255);
+            model_mean.add(scores, 1);
             for (index_t i = 0; i < predicted.size(); ++i) {
                 predicted_dot_truth += static_cast<double>(predicted.data()[i]) * truth.ab.data()[i];
                 predicted_dot_predicted += static_cast<double>(predicted.data()[i]) * predicted.data()[i];
             }
-            gray_mean.add(metrics::gray_baseline(truth.lightness, truth.ab, train::detail::lab_to_rgb255), 1);
+            const auto gray = metrics::gray_baseline(truth.lightness, truth.ab, train::detail::lab_to_rgb255);
+            gray_mean.add(gray, 1);
+            per_photo.add(file, scores, gray);
             Tensor<float> other_small;
             if (other) {
                 other_small = inference::predict_ab_map(*other, photo);
@@ -167,6 +178,7 @@ inline int run_evaluate(const std::vector<std::string>& args) {
     std::cout << format("\nmodel - gray: PSNR %+.2f dB, CIEDE2000 %+.2f; colourfulness %.2f of the truth's\n",
                         m.psnr_rgb.value_or(0) - g.psnr_rgb.value_or(0), m.delta_e2000 - g.delta_e2000,
                         truth_colour > 0 ? m.colourfulness.value_or(0) / truth_colour : 0.0);
+    std::cout << per_photo.intervals_text();
     if (other) {
         const auto o = other_mean.mean();
         std::cout << format("compared - gray: PSNR %+.2f dB, CIEDE2000 %+.2f; colourfulness %.2f of the truth's\n",
@@ -180,6 +192,10 @@ inline int run_evaluate(const std::vector<std::string>& args) {
     if (!skipped.empty()) {
         std::cout << "skipped " << skipped.size() << " unreadable photo" << (skipped.size() == 1 ? "" : "s") << ":\n";
         for (const auto& s : skipped) std::cout << "  " << s << "\n";
+    }
+    if (!per_photo_path.empty()) {
+        io::write_file_atomically(per_photo_path, per_photo.csv());
+        std::cout << "per-photo scores: " << per_photo_path.string() << "\n";
     }
     if (grid_path != "none" && !grid.empty()) {
         std::vector<std::string> titles{"gray"};

@@ -62,6 +62,7 @@
 #include "metrics/colourfulness.hpp"
 #include "metrics/ciede2000.hpp"
 #include "metrics/colorization_report.hpp"
+#include "metrics/bootstrap.hpp"
 
 // Images, data sets, the loader, packed files
 #include "data/image.hpp"

@@ -263,6 +263,63 @@ TEST_CASE("evaluate scores a model and the gray baseline and draws a grid", "[cl
                     io::file_error);
 }
 
+TEST_CASE("evaluate writes each photo's scores and brackets its figures with bootstrap intervals", "[cli]") {
+    TemporaryFolder folder("evaluate_per_photo");
+    const fs::path model = model_file(folder);
+    const fs::path photos = folder / "photos";
+    fs::create_directories(photos);
+    for (int i = 0; i < 5; ++i) save_png(photos / ("p" + std::to_string(i) + ".png"), gradient(40 + 8 * i, 32, 3));
+    std::ofstream(photos / "broken.png") << "no";
+    std::string printed;
+    const fs::path csv = folder / "scores.csv";
+    REQUIRE(run(cli::run_evaluate, {"--data", photos.string(), "--model", model.string(), "--grid", "none",
+                                    "--per-photo", csv.string(), "--quiet"},
+                &printed) == 0);
+
+    // A header and one row per readable photo; the broken one is skipped there too.
+    std::ifstream in(csv);
+    std::string header, line;
+    std::getline(in, header);
+    CHECK(header == "file,psnr_db,gray_psnr_db,ciede2000,gray_ciede2000,colourfulness,true_colourfulness");
+    std::vector<std::vector<double>> rows;
+    while (std::getline(in, line)) {
+        CHECK(line.find("broken.png") == std::string::npos);
+        std::vector<double> row;
+        std::stringstream fields(line.substr(line.find(',') + 1));
+        for (std::string field; std::getline(fields, field, ',');) row.push_back(std::stod(field));
+        REQUIRE(row.size() == 6);
+        rows.push_back(row);
+    }
+    REQUIRE(rows.size() == 5);
+
+    // The rows average to the printed means, and each interval contains its point estimate.
+    double psnr_gain = 0, ciede_gain = 0, colour = 0, true_colour = 0;
+    for (const auto& r : rows) {
+        psnr_gain += (r[0] - r[1]) / 5;
+        ciede_gain += (r[2] - r[3]) / 5;
+        colour += r[4];
+        true_colour += r[5];
+    }
+    double printed_psnr = 0, printed_ciede = 0;
+    REQUIRE(std::sscanf(printed.substr(printed.find("model - gray:")).c_str(),
+                        "model - gray: PSNR %lf dB, CIEDE2000 %lf", &printed_psnr, &printed_ciede) == 2);
+    CHECK(psnr_gain == Approx(printed_psnr).margin(0.006));
+    CHECK(ciede_gain == Approx(printed_ciede).margin(0.006));
+    double psnr_low = 0, psnr_high = 0, ciede_low = 0, ciede_high = 0, colour_low = 0, colour_high = 0;
+    const auto at = printed.find("95% intervals (bootstrap over the 5 photos):");
+    REQUIRE(at != std::string::npos);
+    REQUIRE(std::sscanf(printed.substr(at).c_str(),
+                        "95%% intervals (bootstrap over the 5 photos): PSNR %lf to %lf dB, CIEDE2000 %lf to %lf; "
+                        "colourfulness %lf to %lf",
+                        &psnr_low, &psnr_high, &ciede_low, &ciede_high, &colour_low, &colour_high) == 6);
+    CHECK(psnr_low <= psnr_gain + 0.005);
+    CHECK(psnr_gain <= psnr_high + 0.005);
+    CHECK(ciede_low <= ciede_gain + 0.005);
+    CHECK(ciede_gain <= ciede_high + 0.005);
+    CHECK(colour_low <= colour / true_colour + 0.0005);
+    CHECK(colour / true_colour <= colour_high + 0.0005);
+}
+
 TEST_CASE("a chroma gain is exported with the model, printed by evaluate and checked", "[cli]") {
     TemporaryFolder folder("gain");
     const fs::path model = model_file(folder);
