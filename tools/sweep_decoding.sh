@@ -8,7 +8,10 @@
 # CALIBRATION_FRACTION, default 0.1) scores the photos a run's --calibration-fraction left out
 # instead: training photos the model never saw.
 # Prints one line per decoding: PSNR and CIEDE2000 against gray, colourfulness against the truth's
-# (with the model's and the truth's colourfulness, so the ratio can be read past two decimals).
+# (with the model's and the truth's colourfulness, so the ratio can be read past two decimals), and
+# that ratio's 95% bootstrap interval over the photos. The bundled decoding is the least
+# rebalancing whose interval lies at or above 0.6: colourful enough on photos like these, not
+# only on this sample of them.
 set -euo pipefail
 model=${1:?usage: tools/sweep_decoding.sh MODEL [DATA] [IMAGES] [TEMPERATURES] [LAMBDAS]}
 data=${2:-../shared/data/train}
@@ -28,6 +31,7 @@ for t in $temperatures; do
                  --decode "$decoding" --mirror-average "$mirror" --grid none --quiet)
         scores=$(grep '^model - gray' <<<"$report")
         ratio=$(awk '$1 == "model" && $2 != "-" { m = $5 } $1 == "ground" { t = $6 } END { if (t > 0) printf "%.3f", m / t }' <<<"$report")
-        printf '%-34s %s (%s)\n' "$decoding" "${scores#model - gray: }" "$ratio"
+        interval=$(sed -n "s/.*colourfulness \([0-9.]*\) to \([0-9.]*\) of the truth's/\1-\2/p" <<<"$report")
+        printf '%-34s %s (%s, 95%%: %s)\n' "$decoding" "${scores#model - gray: }" "$ratio" "$interval"
     done
 done
