@@ -4,6 +4,7 @@
 # photos it was trained on, never on the validation photos it is judged on.
 #   tools/sweep_decoding.sh MODEL [DATA] [IMAGES] [TEMPERATURES] [LAMBDAS] [MIRROR]
 #   tools/sweep_decoding.sh runs/classifier/checkpoint.ckpt ../shared/data/train 400 "0.38 0.6" "1 0.7 0.5"
+# IMAGES 0 scores every photo of the split (the bundled decoding was fitted on all 3,139).
 # MIRROR (yes or no, default no) is colorize's --mirror-average. SPLIT=calibration (with
 # CALIBRATION_FRACTION, default 0.1) scores the photos a run's --calibration-fraction left out
 # instead: training photos the model never saw.
@@ -22,7 +23,7 @@ mirror=${6:-no}
 split=${SPLIT:-train}
 calibration_fraction=${CALIBRATION_FRACTION:-0.1}
 chroma=${CHROMA:-build/apps/chroma/chroma}
-printf '%-34s %s\n' "decoding" "model - gray on $images $split photos"
+printf '%-34s %s\n' "decoding" "model - gray on $( ((images > 0)) && echo "$images" || echo all) $split photos"
 for t in $temperatures; do
     for l in $lambdas; do
         decoding="annealed:$t"
