@@ -16,7 +16,6 @@
 #include <chroma/draw/grid.hpp>
 #include <chroma/inference/colorize_image.hpp>
 #include <chroma/io/atomic_file.hpp>
-#include <chroma/metrics/bootstrap.hpp>
 #include <chroma/metrics/colorization_report.hpp>
 #include <chroma/train/progress.hpp>
 #include <chroma/train/trainer.hpp>

@@ -9562,31 +9562,29 @@ inline Interval bootstrap_mean_interval(std::span<const double> sample, const Bo
         options);
 }
 
+namespace detail {
+inline void require_pairs(const char* function, std::span<const double> first, std::span<const double> second) {
+    if (first.size() != second.size())
+        throw std::invalid_argument(std::string(function) + ": " + std::to_string(first.size()) + " values against " +
+                                    std::to_string(second.size()) + "; they must pair up");
+}
+}  // namespace detail
+
 /// The interval of the mean difference of paired values (e.g. a model's PSNR minus the gray
-/// baseline's on the same photos).
+/// baseline's on the same photos): the mean of the differences, so each pair stays together.
 inline Interval bootstrap_difference_interval(std::span<const double> first, std::span<const double> second,
                                               const BootstrapOptions& options = {}) {
-    if (first.size() != second.size())
-        throw std::invalid_argument("bootstrap_difference_interval: " + std::to_string(first.size()) +
-                                    " values against " + std::to_string(second.size()) + "; they must pair up");
-    return bootstrap_interval(
-        first.size(),
-        [&](std::span<const std::size_t> indices) {
-            double sum = 0.0;
-            for (std::size_t i : indices) sum += first[i] - second[i];
-            return sum / static_cast<double>(indices.size());
-        },
-        options);
+    detail::require_pairs("bootstrap_difference_interval", first, second);
+    std::vector<double> differences(first.size());
+    for (std::size_t i = 0; i < first.size(); ++i) differences[i] = first[i] - second[i];
+    return bootstrap_mean_interval(differences, options);
 }
 
 /// The interval of a ratio of sums of paired values (e.g. the model's colourfulness over the
 /// truth's, summed over the same photos).
 inline Interval bootstrap_ratio_interval(std::span<const double> numerator, std::span<const double> denominator,
                                          const BootstrapOptions& options = {}) {
-    if (numerator.size() != denominator.size())
-        throw std::invalid_argument("bootstrap_ratio_interval: " + std::to_string(numerator.size()) +
-                                    " numerators against " + std::to_string(denominator.size()) +
-                                    " denominators; they must pair up");
+    detail::require_pairs("bootstrap_ratio_interval", numerator, denominator);
     return bootstrap_interval(
         numerator.size(),
         [&](std::span<const std::size_t> indices) {

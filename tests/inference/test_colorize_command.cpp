@@ -218,13 +218,19 @@ TEST_CASE("model files: checkpoints export to safetensors that rebuild the same 
     CHECK_THROWS_WITH(inference::load_colorizer(folder.path), Catch::Contains("folder"));
 }
 
+// A folder of `count` gradient photos of different widths and one unreadable file.
+static fs::path photo_folder(const TemporaryFolder& folder, int count) {
+    const fs::path photos = folder / "photos";
+    fs::create_directories(photos);
+    for (int i = 0; i < count; ++i) save_png(photos / ("p" + std::to_string(i) + ".png"), gradient(40 + 8 * i, 32, 3));
+    std::ofstream(photos / "broken.png") << "no";
+    return photos;
+}
+
 TEST_CASE("evaluate scores a model and the gray baseline and draws a grid", "[cli]") {
     TemporaryFolder folder("evaluate");
     const fs::path model = model_file(folder);
-    const fs::path photos = folder / "photos";
-    fs::create_directories(photos);
-    for (int i = 0; i < 3; ++i) save_png(photos / ("p" + std::to_string(i) + ".png"), gradient(40 + 8 * i, 32, 3));
-    std::ofstream(photos / "broken.png") << "no";
+    const fs::path photos = photo_folder(folder, 3);
     std::string printed;
     REQUIRE(run(cli::run_evaluate, {"--data", photos.string(), "--model", model.string(), "--grid",
                                     (folder / "grid.png").string(), "--quiet"},
@@ -266,10 +272,7 @@ TEST_CASE("evaluate scores a model and the gray baseline and draws a grid", "[cl
 TEST_CASE("evaluate writes each photo's scores and brackets its figures with bootstrap intervals", "[cli]") {
     TemporaryFolder folder("evaluate_per_photo");
     const fs::path model = model_file(folder);
-    const fs::path photos = folder / "photos";
-    fs::create_directories(photos);
-    for (int i = 0; i < 5; ++i) save_png(photos / ("p" + std::to_string(i) + ".png"), gradient(40 + 8 * i, 32, 3));
-    std::ofstream(photos / "broken.png") << "no";
+    const fs::path photos = photo_folder(folder, 5);
     std::string printed;
     const fs::path csv = folder / "scores.csv";
     REQUIRE(run(cli::run_evaluate, {"--data", photos.string(), "--model", model.string(), "--grid", "none",
